@@ -1,0 +1,46 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+# The suite runs against the real PostgreSQL and Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The service on http://127.0.0.1:8000 plus a Celery worker (with beat). With no
+# DATABASE_URL / CELERY_BROKER_URL set: a SQLite file and a filesystem broker under var/.
+run: install
+	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG-1} $(PY) -m celery -A config worker --beat --loglevel=info --concurrency=1 \
+		--schedule var/celerybeat-schedule & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=$${DEBUG-1} $(PY) manage.py runserver $${HOST:-127.0.0.1}:$${PORT:-8000}
+
+test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret} \
+	$(PY) -m pytest $(ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""The write side: commands, the command bus, aggregates and their HTTP endpoints."""

@@ -1,0 +1,58 @@
+"""One exception handler for the whole API: the right status, and always a `detail`."""
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from commands_app.framework.errors import (
+    AggregateAlreadyExists,
+    AggregateNotFound,
+    CommandError,
+    CommandFailed,
+    CommandInvalid,
+    DomainError,
+)
+from eventstore.store import ConcurrencyError
+
+STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (CommandInvalid, status.HTTP_400_BAD_REQUEST),
+    (AggregateNotFound, status.HTTP_404_NOT_FOUND),
+    (AggregateAlreadyExists, status.HTTP_409_CONFLICT),
+    (DomainError, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    (CommandFailed, status.HTTP_500_INTERNAL_SERVER_ERROR),
+]
+
+
+def summarize(errors: Any, prefix: str = "") -> list[str]:
+    """Flatten DRF's nested field errors into "field: message" lines."""
+    if isinstance(errors, dict):
+        return [line for key, value in errors.items() for line in summarize(value, f"{prefix}{key}." if key != "non_field_errors" else prefix)]
+    if isinstance(errors, list):
+        if all(not isinstance(item, dict | list) for item in errors):
+            return [f"{prefix.rstrip('.')}: {item}" if prefix else str(item) for item in errors]
+        return [line for index, item in enumerate(errors) if item for line in summarize(item, f"{prefix.rstrip('.')}[{index}].")]
+    return [f"{prefix.rstrip('.')}: {errors}" if prefix else str(errors)]
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ConcurrencyError):
+        return Response(
+            {"detail": f"Conflict: {exc}. Reload and try again.", "current_version": exc.actual_version},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, CommandError):
+        code = next(code for error_type, code in STATUS_BY_ERROR if isinstance(exc, error_type))
+        body: dict[str, Any] = {"detail": exc.detail}
+        if isinstance(exc, CommandInvalid):
+            body["errors"] = exc.errors
+        if isinstance(exc, CommandFailed):
+            body["error_id"] = exc.error_id
+        return Response(body, status=code)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        errors = response.data
+        response.data = {"detail": "Invalid input. " + " ".join(summarize(errors)), "errors": errors}
+    return response

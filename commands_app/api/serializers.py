@@ -1,0 +1,167 @@
+"""One input serializer per command: it parses JSON into the command, so the schema documents it.
+
+Serializers only parse and type-check; the command's own `validate()` (run by the bus)
+is where its rules live. Both use the limits in `commands_app.domain.limits`.
+"""
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from commands_app.domain import commands as c
+from commands_app.domain import limits
+from commands_app.domain.order import OrderLine
+from commands_app.framework.commands import Command
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a typo is an error, not a silent no-op."""
+
+    def to_internal_value(self, data: Any) -> dict:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, and only that: `"5"`, `5.0` and `true` are refused."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, and only that: numbers and booleans are not silently turned into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def money_field(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=7 + limits.PRICE_DECIMAL_PLACES,
+        decimal_places=limits.PRICE_DECIMAL_PLACES,
+        min_value=limits.MIN_PRICE,
+        max_value=limits.MAX_PRICE,
+        help_text="A decimal, preferably as a string (\"12.50\") to keep it exact.",
+        **kwargs,
+    )
+
+
+def quantity_field() -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=limits.MAX_QUANTITY)
+
+
+def sku_field() -> StrictCharField:
+    return StrictCharField(max_length=limits.MAX_SKU_LENGTH)
+
+
+def expected_version_field() -> StrictIntegerField:
+    return StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="Fail with 409 unless the aggregate is at exactly this version.",
+    )
+
+
+class CommandSerializer(StrictSerializer):
+    """Base for command input: `to_command()` builds the immutable command."""
+
+    command_class: ClassVar[type[Command]]
+
+    def to_command(self) -> Command:
+        return self.command_class(**self.validated_data)
+
+
+class RegisterCustomerSerializer(CommandSerializer):
+    command_class = c.RegisterCustomer
+    customer_id = serializers.UUIDField(required=False, help_text="Generated when absent.")
+    name = StrictCharField(max_length=limits.MAX_NAME_LENGTH)
+    email = serializers.EmailField(max_length=limits.MAX_EMAIL_LENGTH)
+
+
+class UpdateCustomerSerializer(CommandSerializer):
+    command_class = c.UpdateCustomer
+    customer_id = serializers.UUIDField()
+    name = StrictCharField(max_length=limits.MAX_NAME_LENGTH, required=False)
+    email = serializers.EmailField(max_length=limits.MAX_EMAIL_LENGTH, required=False)
+    expected_version = expected_version_field()
+
+    def validate(self, attrs: dict) -> dict:
+        if "name" not in attrs and "email" not in attrs:
+            raise serializers.ValidationError("Give a new name, a new email, or both.")
+        return attrs
+
+
+class OrderLineSerializer(StrictSerializer):
+    sku = sku_field()
+    quantity = quantity_field()
+    unit_price = money_field()
+
+
+class PlaceOrderSerializer(CommandSerializer):
+    command_class = c.PlaceOrder
+    order_id = serializers.UUIDField(required=False, help_text="Generated when absent.")
+    customer_id = serializers.UUIDField()
+    items = serializers.ListField(child=OrderLineSerializer(), max_length=limits.MAX_LINES_PER_ORDER, default=list)
+
+    def to_command(self) -> Command:
+        data = dict(self.validated_data)
+        data["items"] = tuple(OrderLine(**line) for line in data.get("items", []))
+        return self.command_class(**data)
+
+
+class AddItemSerializer(CommandSerializer):
+    command_class = c.AddItem
+    order_id = serializers.UUIDField()
+    sku = sku_field()
+    quantity = quantity_field()
+    unit_price = money_field()
+    expected_version = expected_version_field()
+
+
+class RemoveItemSerializer(CommandSerializer):
+    command_class = c.RemoveItem
+    order_id = serializers.UUIDField()
+    sku = sku_field()
+    expected_version = expected_version_field()
+
+
+class ShipOrderSerializer(CommandSerializer):
+    command_class = c.ShipOrder
+    order_id = serializers.UUIDField()
+    expected_version = expected_version_field()
+
+
+class CancelOrderSerializer(CommandSerializer):
+    command_class = c.CancelOrder
+    order_id = serializers.UUIDField()
+    reason = StrictCharField(max_length=limits.MAX_REASON_LENGTH)
+    expected_version = expected_version_field()
+
+
+COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
+    RegisterCustomerSerializer,
+    UpdateCustomerSerializer,
+    PlaceOrderSerializer,
+    AddItemSerializer,
+    RemoveItemSerializer,
+    ShipOrderSerializer,
+    CancelOrderSerializer,
+]
+
+
+class CommandResultSerializer(serializers.Serializer):
+    """The success body of every command."""
+
+    aggregate_id = serializers.CharField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    events = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,1 @@
+"""The example domain: customers and orders. Built on `commands_app.framework`."""

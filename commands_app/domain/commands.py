@@ -1,0 +1,170 @@
+"""The domain's commands. Each checks the rules it can check alone (input errors, 400)."""
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from commands_app.domain import limits
+from commands_app.domain.order import OrderLine
+from commands_app.framework.commands import Command, FieldErrors
+
+
+def check_uuid(errors: FieldErrors, field_name: str, value: object) -> None:
+    errors.check(isinstance(value, uuid.UUID), field_name, "Must be a valid UUID.")
+
+
+def check_text(errors: FieldErrors, field_name: str, value: object, max_length: int) -> None:
+    if errors.check(isinstance(value, str) and value.strip() != "", field_name, "May not be blank."):
+        errors.check(len(value) <= max_length, field_name, f"At most {max_length} characters.")
+
+
+def check_email(errors: FieldErrors, field_name: str, value: object) -> None:
+    if not errors.check(isinstance(value, str) and len(value) <= limits.MAX_EMAIL_LENGTH, field_name, "Must be an email address."):
+        return
+    try:
+        validate_email(value)
+    except ValidationError:
+        errors.add(field_name, "Must be a valid email address.")
+
+
+def check_quantity(errors: FieldErrors, field_name: str, value: object) -> None:
+    errors.check(
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= limits.MAX_QUANTITY,
+        field_name,
+        f"Must be a whole number from 1 to {limits.MAX_QUANTITY:,}.",
+    )
+
+
+def check_price(errors: FieldErrors, field_name: str, value: object) -> None:
+    valid = (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and limits.MIN_PRICE <= value <= limits.MAX_PRICE
+        and -value.as_tuple().exponent <= limits.PRICE_DECIMAL_PLACES
+    )
+    errors.check(
+        valid,
+        field_name,
+        f"Must be a decimal from {limits.MIN_PRICE} to {limits.MAX_PRICE:,} with at most {limits.PRICE_DECIMAL_PLACES} decimal places.",
+    )
+
+
+def check_line(errors: FieldErrors, prefix: str, line: object) -> None:
+    if not errors.check(isinstance(line, OrderLine), prefix, "Must be an order line."):
+        return
+    check_text(errors, f"{prefix}.sku", line.sku, limits.MAX_SKU_LENGTH)
+    check_quantity(errors, f"{prefix}.quantity", line.quantity)
+    check_price(errors, f"{prefix}.unit_price", line.unit_price)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterCustomer(Command):
+    customer_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    name: str
+    email: str
+
+    def aggregate_id(self) -> str:
+        return str(self.customer_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "customer_id", self.customer_id)
+        check_text(errors, "name", self.name, limits.MAX_NAME_LENGTH)
+        check_email(errors, "email", self.email)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateCustomer(Command):
+    customer_id: uuid.UUID
+    name: str | None = None
+    email: str | None = None
+
+    def aggregate_id(self) -> str:
+        return str(self.customer_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "customer_id", self.customer_id)
+        if self.name is None and self.email is None:
+            errors.add("non_field_errors", "Give a new name, a new email, or both.")
+        if self.name is not None:
+            check_text(errors, "name", self.name, limits.MAX_NAME_LENGTH)
+        if self.email is not None:
+            check_email(errors, "email", self.email)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceOrder(Command):
+    order_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    customer_id: uuid.UUID
+    items: tuple[OrderLine, ...] = ()
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "order_id", self.order_id)
+        check_uuid(errors, "customer_id", self.customer_id)
+        if not errors.check(isinstance(self.items, tuple | list), "items", "Must be a list of order lines."):
+            return
+        errors.check(len(self.items) <= limits.MAX_LINES_PER_ORDER, "items", f"At most {limits.MAX_LINES_PER_ORDER} lines.")
+        for index, line in enumerate(self.items):
+            check_line(errors, f"items[{index}]", line)
+        skus = [line.sku for line in self.items if isinstance(line, OrderLine)]
+        duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+        errors.check(not duplicates, "items", f"List each sku once; repeated: {', '.join(duplicates)}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddItem(Command):
+    order_id: uuid.UUID
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "order_id", self.order_id)
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_quantity(errors, "quantity", self.quantity)
+        check_price(errors, "unit_price", self.unit_price)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveItem(Command):
+    order_id: uuid.UUID
+    sku: str
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "order_id", self.order_id)
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipOrder(Command):
+    order_id: uuid.UUID
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "order_id", self.order_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelOrder(Command):
+    order_id: uuid.UUID
+    reason: str
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "order_id", self.order_id)
+        check_text(errors, "reason", self.reason, limits.MAX_REASON_LENGTH)

@@ -1,0 +1,50 @@
+"""The `Customer` aggregate and its events."""
+
+from dataclasses import dataclass
+from functools import singledispatchmethod
+
+from commands_app.domain.registry import domain_events
+from commands_app.framework.aggregate import Aggregate
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class CustomerRegistered:
+    name: str
+    email: str
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class CustomerUpdated:
+    name: str
+    email: str
+
+
+class Customer(Aggregate):
+    """A customer who can place orders."""
+
+    stream_type = "Customer"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.name = ""
+        self.email = ""
+
+    def register(self, name: str, email: str) -> None:
+        self.raise_event(CustomerRegistered(name=name, email=email))
+
+    def update(self, name: str | None, email: str | None) -> None:
+        self.raise_event(CustomerUpdated(name=self.name if name is None else name, email=self.email if email is None else email))
+
+    @singledispatchmethod
+    def apply(self, event: object) -> None:
+        super().apply(event)
+
+    @apply.register
+    def _(self, event: CustomerRegistered) -> None:
+        self.name, self.email = event.name, event.email
+
+    @apply.register
+    def _(self, event: CustomerUpdated) -> None:
+        self.name, self.email = event.name, event.email

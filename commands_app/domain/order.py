@@ -1,0 +1,145 @@
+"""The `Order` aggregate, its line value and its events."""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import singledispatchmethod
+
+from commands_app.domain.limits import MAX_QUANTITY
+from commands_app.domain.registry import domain_events
+from commands_app.framework.aggregate import Aggregate
+from commands_app.framework.errors import DomainError
+
+PLACED, SHIPPED, CANCELLED = "placed", "shipped", "cancelled"
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class OrderPlaced:
+    customer_id: uuid.UUID
+    lines: tuple[OrderLine, ...]
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class ItemAdded:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class ItemRemoved:
+    """The whole line left the order; it records what was removed, so readers need no lookup."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class OrderShipped:
+    pass
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class OrderCancelled:
+    reason: str
+
+
+class Order(Aggregate):
+    """An order of one customer: lines that change until it is shipped or cancelled."""
+
+    stream_type = "Order"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.customer_id: uuid.UUID | None = None
+        self.status: str | None = None
+        self.lines: dict[str, OrderLine] = {}
+
+    # Rules that need state: each is a named check raising a DomainError (422).
+
+    def check_open(self) -> None:
+        if self.status in (SHIPPED, CANCELLED):
+            raise DomainError(f"Order {self.id} is already {self.status}; it can no longer change.")
+
+    def check_not_empty(self) -> None:
+        if not self.lines:
+            raise DomainError(f"Order {self.id} has no items; an empty order cannot be shipped.")
+
+    # Commands.
+
+    def place(self, customer_id: uuid.UUID, lines: tuple[OrderLine, ...]) -> None:
+        self.raise_event(OrderPlaced(customer_id=customer_id, lines=tuple(lines)))
+
+    def add_item(self, sku: str, quantity: int, unit_price: Decimal) -> None:
+        self.check_open()
+        existing = self.lines.get(sku)
+        if existing is not None:
+            if existing.unit_price != unit_price:
+                raise DomainError(
+                    f"Sku {sku!r} is already on order {self.id} at {existing.unit_price}; "
+                    f"it cannot be added at {unit_price}. Remove the line first to change its price."
+                )
+            if existing.quantity + quantity > MAX_QUANTITY:
+                raise DomainError(
+                    f"Sku {sku!r} would reach {existing.quantity + quantity} units; a line holds at most {MAX_QUANTITY}."
+                )
+        self.raise_event(ItemAdded(sku=sku, quantity=quantity, unit_price=unit_price))
+
+    def remove_item(self, sku: str) -> None:
+        self.check_open()
+        line = self.lines.get(sku)
+        if line is None:
+            raise DomainError(f"Sku {sku!r} is not on order {self.id}.")
+        self.raise_event(ItemRemoved(sku=sku, quantity=line.quantity, unit_price=line.unit_price))
+
+    def ship(self) -> None:
+        self.check_open()
+        self.check_not_empty()
+        self.raise_event(OrderShipped())
+
+    def cancel(self, reason: str) -> None:
+        self.check_open()
+        self.raise_event(OrderCancelled(reason=reason))
+
+    # State changes: the only place state moves.
+
+    @singledispatchmethod
+    def apply(self, event: object) -> None:
+        super().apply(event)
+
+    @apply.register
+    def _(self, event: OrderPlaced) -> None:
+        self.customer_id = event.customer_id
+        self.status = PLACED
+        self.lines = {line.sku: line for line in event.lines}
+
+    @apply.register
+    def _(self, event: ItemAdded) -> None:
+        existing = self.lines.get(event.sku)
+        quantity = event.quantity + (existing.quantity if existing else 0)
+        self.lines[event.sku] = OrderLine(sku=event.sku, quantity=quantity, unit_price=event.unit_price)
+
+    @apply.register
+    def _(self, event: ItemRemoved) -> None:
+        del self.lines[event.sku]
+
+    @apply.register
+    def _(self, event: OrderShipped) -> None:
+        self.status = SHIPPED
+
+    @apply.register
+    def _(self, event: OrderCancelled) -> None:
+        self.status = CANCELLED

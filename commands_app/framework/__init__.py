@@ -1,0 +1,1 @@
+"""Generic command-side machinery: nothing in this package knows the example domain."""

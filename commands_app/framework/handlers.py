@@ -1,0 +1,50 @@
+"""`AggregateHandler`: load the target aggregate, run one domain method, save its events."""
+
+from collections.abc import Callable
+from typing import Any
+
+from commands_app.framework.aggregate import Aggregate
+from commands_app.framework.bus import CommandContext, CommandResult
+from commands_app.framework.commands import Command
+from commands_app.framework.errors import AggregateAlreadyExists, AggregateNotFound
+from commands_app.framework.repository import AggregateRepository
+from eventstore.store import ConcurrencyError
+
+Execute = Callable[[Any, Any, AggregateRepository], None]
+
+
+class AggregateHandler:
+    """The handler most commands need (go-mink's `AggregateHandler`).
+
+    `execute(aggregate, command, repository)` calls a domain method; it may load other
+    aggregates through the repository to check a rule, but saves only the target.
+    `creates=True` marks a command that starts a new aggregate.
+    """
+
+    def __init__(
+        self,
+        aggregate_type: type[Aggregate],
+        execute: Execute,
+        repository: AggregateRepository,
+        *,
+        creates: bool = False,
+    ) -> None:
+        self.aggregate_type = aggregate_type
+        self.execute = execute
+        self.repository = repository
+        self.creates = creates
+
+    def __call__(self, command: Command, context: CommandContext) -> CommandResult:
+        aggregate_id = command.aggregate_id()
+        aggregate = self.repository.load(self.aggregate_type, aggregate_id)
+        name = self.aggregate_type.__name__.lower()
+        if self.creates and aggregate.exists:
+            raise AggregateAlreadyExists(f"A {name} with id {aggregate_id} already exists.")
+        if not self.creates and not aggregate.exists:
+            raise AggregateNotFound(f"No {name} with id {aggregate_id}.")
+        if command.expected_version is not None and command.expected_version != aggregate.version:
+            raise ConcurrencyError(aggregate.id, command.expected_version, aggregate.version)
+        self.execute(aggregate, command, self.repository)
+        raised = [type(event).__name__ for event in aggregate.pending_events]
+        result = self.repository.save(aggregate, context.event_metadata(command))
+        return CommandResult(aggregate_id=aggregate.id, version=result.version, position=result.position, events=raised)

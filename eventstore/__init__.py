@@ -1,0 +1,1 @@
+"""The append-only event log: events, streams, serialization and subscriptions."""

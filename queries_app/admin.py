@@ -1,0 +1,19 @@
+"""Read models in the admin, read-only: they are rebuilt from events, never edited."""
+
+from django.contrib import admin
+
+from eventstore.admin import ReadOnlyAdmin
+from queries_app.models import CustomerView, OrderSummary
+
+
+@admin.register(CustomerView)
+class CustomerViewAdmin(ReadOnlyAdmin):
+    list_display = ["name", "email", "order_count", "total_spent", "updated_at"]
+    search_fields = ["name", "email"]
+
+
+@admin.register(OrderSummary)
+class OrderSummaryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "customer_name", "status", "item_count", "total", "placed_at"]
+    list_filter = ["status"]
+    search_fields = ["customer_name"]

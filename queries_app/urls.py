@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from queries_app.views import CustomerViewSet, OrderSummaryViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("orders", OrderSummaryViewSet, basename="order")
+
+urlpatterns = router.urls
