@@ -1,0 +1,14 @@
+"""Given events / when command / then events, for aggregates, without a database."""
+
+from commands_app.framework.aggregate import Aggregate
+
+
+def given(aggregate_type: type[Aggregate], *events: object, aggregate_id: str = "agg-1") -> Aggregate:
+    aggregate = aggregate_type(aggregate_id)
+    for version, event in enumerate(events, start=1):
+        aggregate.replay(event, version)
+    return aggregate
+
+
+def then(aggregate: Aggregate) -> list[object]:
+    return list(aggregate.pending_events)

@@ -1,0 +1,120 @@
+"""Shared fixtures: API clients, a real Celery worker process, Redis keys cleaned up afterwards."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
+from tests.factories import StaffUserFactory, UserFactory
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def uses_redis() -> bool:
+    return str(celery_app.conf.broker_url or "").startswith("redis")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_key_prefix():
+    """Every Redis key of this run carries one prefix; all of them are deleted at the end."""
+    if not uses_redis():
+        yield None
+        return
+    prefix = f"cqrs-test-{uuid.uuid4().hex[:10]}:"
+    celery_app.conf.broker_transport_options = {"global_keyprefix": prefix}
+    os.environ["CELERY_KEY_PREFIX"] = prefix
+    yield prefix
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+def wait_until(condition, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def database_url(settings_dict: dict) -> str:
+    user = quote(settings_dict.get("USER") or "")
+    password = settings_dict.get("PASSWORD")
+    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, redis_key_prefix, tmp_path_factory):
+    """A real `celery worker --beat` process on the test database and the Redis broker."""
+    if connection.vendor != "postgresql" or not uses_redis():
+        pytest.skip("needs PostgreSQL and Redis (set DATABASE_URL and CELERY_BROKER_URL, as `make test` does)")
+    workdir = tmp_path_factory.mktemp("worker")
+    log_path = workdir / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_KEY_PREFIX": redis_key_prefix,
+        "EVENTSTORE_SWEEP_SECONDS": "1",
+        "EVENTSTORE_BATCH_SIZE": "50",
+    }
+    name = f"test-{uuid.uuid4().hex[:6]}@%h"
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--loglevel=info",
+               "--concurrency=2", "--without-gossip", "--without-mingle", "-n", name,
+               "--schedule", str(workdir / "beat-schedule")]  # fmt: skip
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None, 60, 0.2, "worker start")
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited at start:\n{log_path.read_text()}")
+        process.log_path = log_path
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Hashing with PBKDF2 costs ~0.25 s per user; tests don't need it to be slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffUserFactory(username="staff")
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    """An API client authenticated with a DRF token, as a real client would be."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -1,0 +1,76 @@
+"""Projections catch up from their checkpoint; replays and duplicate wake-ups change nothing."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from eventstore.models import Checkpoint
+from eventstore.store import EventStore
+from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber, registered_subscribers
+from eventstore.tasks import wake_subscribers
+from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine
+from tests.api.helpers import command, place_order, register_customer
+
+
+def snapshot() -> dict:
+    return {
+        "customers": sorted(CustomerView.objects.values_list("id", "name", "order_count", "total_spent")),
+        "orders": sorted(OrderSummary.objects.values_list("id", "customer_name", "item_count", "total", "status", "version")),
+        "lines": sorted(OrderSummaryLine.objects.values_list("order_id", "sku", "quantity")),
+    }
+
+
+@pytest.mark.django_db
+def test_checkpoints_reach_the_head_and_a_second_catch_up_does_nothing(api):
+    place_order(api, register_customer(api))
+    first = catch_up_all()
+    assert first == {"customer_view": 2, "order_summary": 2}
+    head = EventStore().head()
+    assert set(Checkpoint.objects.values_list("position", flat=True)) == {head}
+    before = snapshot()
+    assert catch_up_all() == {"customer_view": 0, "order_summary": 0}
+    wake_subscribers(head)
+    wake_subscribers(None)
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_small_batches_give_the_same_result_as_one_big_batch(api):
+    customer = register_customer(api)
+    for _ in range(3):
+        order = place_order(api, customer)
+        command(api, "add-item", order_id=order, sku="X", quantity=1, unit_price="2.00")
+    for subscriber in registered_subscribers():
+        catch_up(subscriber, batch_size=1)
+    small = snapshot()
+    for subscriber in registered_subscribers():
+        subscriber.reset()
+    Checkpoint.objects.update(position=0)
+    catch_up_all(batch_size=1000)
+    assert snapshot() == small
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wake_ups_apply_each_event_once(api):
+    customer = register_customer(api)
+    for _ in range(20):
+        place_order(api, customer)
+    barrier = threading.Barrier(4)
+    handled = []
+
+    def worker():
+        try:
+            barrier.wait()
+            handled.append(catch_up(get_subscriber("customer_view"), batch_size=3))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(handled) == 21  # 1 registration + 20 orders, each exactly once
+    assert CustomerView.objects.get(id=customer).order_count == 20
