@@ -167,7 +167,9 @@ class EventStore:
         rows = Event.objects.using(self.using).filter(stream_id=str(stream_id), version__gt=after_version)
         return [RecordedEvent.from_row(row) for row in rows.order_by("version")]
 
-    def read_all(self, after_position: int = 0, limit: int = 500, event_types: Sequence[str] | None = None) -> list[RecordedEvent]:
+    def read_all(
+        self, after_position: int = 0, limit: int = 500, event_types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
         """Up to `limit` events of the whole log after `after_position`, in position order."""
         rows = Event.objects.using(self.using).filter(position__gt=after_position)
         if event_types is not None:
@@ -183,4 +185,3 @@ class EventStore:
     def head(self) -> int:
         """The position of the last event in the log (0 when empty)."""
         return Event.objects.using(self.using).aggregate(p=Max("position"))["p"] or 0
-

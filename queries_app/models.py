@@ -31,6 +31,9 @@ class CustomerOrderTotal(models.Model):
     total = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     cancelled = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"order {self.order_id}: {self.total}"
+
 
 class OrderSummary(models.Model):
     """One order, denormalized: the customer's name, item count and total are on the row."""
@@ -74,9 +77,15 @@ class OrderSummaryLine(models.Model):
         ordering = ["sku"]
         constraints = [models.UniqueConstraint(fields=["order", "sku"], name="order_line_sku_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
 
 class OrderCustomerName(models.Model):
     """The order projection's own copy of customer names, so it never reads another projection."""
 
     customer_id = models.UUIDField(primary_key=True)
     name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from django.core.management import call_command
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -60,9 +61,14 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, redis_key_prefix, tmp_path_factory):
-    """A real `celery worker --beat` process on the test database and the Redis broker."""
+@pytest.fixture(scope="module")
+def live_worker(django_db_setup, django_db_blocker, redis_key_prefix, tmp_path_factory):
+    """A real `celery worker --beat` process on the test database and the Redis broker.
+
+    Tests using it write with autocommit (no per-test transaction), so the worker sees
+    their rows. The worker lives for one module only: a worker sweeping in the background
+    would race other suites' table flushes. When it has stopped, the database is flushed.
+    """
     if connection.vendor != "postgresql" or not uses_redis():
         pytest.skip("needs PostgreSQL and Redis (set DATABASE_URL and CELERY_BROKER_URL, as `make test` does)")
     workdir = tmp_path_factory.mktemp("worker")
@@ -78,21 +84,33 @@ def celery_worker_process(django_db_setup, django_db_blocker, redis_key_prefix, 
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--loglevel=info",
                "--concurrency=2", "--without-gossip", "--without-mingle", "-n", name,
                "--schedule", str(workdir / "beat-schedule")]  # fmt: skip
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None, 60, 0.2, "worker start")
-        if process.poll() is not None:
-            pytest.fail(f"the Celery worker exited at start:\n{log_path.read_text()}")
-        process.log_path = log_path
-        yield process
-    finally:
-        process.terminate()
+    with django_db_blocker.unblock():
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None, 60, 0.2, "worker start")
+            if process.poll() is not None:
+                pytest.fail(f"the Celery worker exited at start:\n{log_path.read_text()}")
+            process.log_path = log_path
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            call_command("flush", interactive=False, verbosity=0)
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def live_api(live_worker) -> APIClient:
+    """A token-authenticated client whose writes commit at once (for tests with `live_worker`)."""
+    user = UserFactory(username=f"live-{uuid.uuid4().hex[:6]}")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
 
 
 @pytest.fixture(autouse=True)

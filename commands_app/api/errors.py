@@ -29,11 +29,20 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 def summarize(errors: Any, prefix: str = "") -> list[str]:
     """Flatten DRF's nested field errors into "field: message" lines."""
     if isinstance(errors, dict):
-        return [line for key, value in errors.items() for line in summarize(value, f"{prefix}{key}." if key != "non_field_errors" else prefix)]
+        return [
+            line
+            for key, value in errors.items()
+            for line in summarize(value, f"{prefix}{key}." if key != "non_field_errors" else prefix)
+        ]
     if isinstance(errors, list):
         if all(not isinstance(item, dict | list) for item in errors):
             return [f"{prefix.rstrip('.')}: {item}" if prefix else str(item) for item in errors]
-        return [line for index, item in enumerate(errors) if item for line in summarize(item, f"{prefix.rstrip('.')}[{index}].")]
+        return [
+            line
+            for index, item in enumerate(errors)
+            if item
+            for line in summarize(item, f"{prefix.rstrip('.')}[{index}].")
+        ]
     return [f"{prefix.rstrip('.')}: {errors}" if prefix else str(errors)]
 
 

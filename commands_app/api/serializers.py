@@ -49,7 +49,7 @@ def money_field(**kwargs: Any) -> serializers.DecimalField:
         decimal_places=limits.PRICE_DECIMAL_PLACES,
         min_value=limits.MIN_PRICE,
         max_value=limits.MAX_PRICE,
-        help_text="A decimal, preferably as a string (\"12.50\") to keep it exact.",
+        help_text='A decimal, preferably as a string ("12.50") to keep it exact.',
         **kwargs,
     )
 

@@ -22,7 +22,9 @@ def check_text(errors: FieldErrors, field_name: str, value: object, max_length: 
 
 
 def check_email(errors: FieldErrors, field_name: str, value: object) -> None:
-    if not errors.check(isinstance(value, str) and len(value) <= limits.MAX_EMAIL_LENGTH, field_name, "Must be an email address."):
+    if not errors.check(
+        isinstance(value, str) and len(value) <= limits.MAX_EMAIL_LENGTH, field_name, "Must be an email address."
+    ):
         return
     try:
         validate_email(value)
@@ -48,7 +50,8 @@ def check_price(errors: FieldErrors, field_name: str, value: object) -> None:
     errors.check(
         valid,
         field_name,
-        f"Must be a decimal from {limits.MIN_PRICE} to {limits.MAX_PRICE:,} with at most {limits.PRICE_DECIMAL_PLACES} decimal places.",
+        f"Must be a decimal from {limits.MIN_PRICE} to {limits.MAX_PRICE:,} "
+        f"with at most {limits.PRICE_DECIMAL_PLACES} decimal places.",
     )
 
 
@@ -108,7 +111,9 @@ class PlaceOrder(Command):
         check_uuid(errors, "customer_id", self.customer_id)
         if not errors.check(isinstance(self.items, tuple | list), "items", "Must be a list of order lines."):
             return
-        errors.check(len(self.items) <= limits.MAX_LINES_PER_ORDER, "items", f"At most {limits.MAX_LINES_PER_ORDER} lines.")
+        errors.check(
+            len(self.items) <= limits.MAX_LINES_PER_ORDER, "items", f"At most {limits.MAX_LINES_PER_ORDER} lines."
+        )
         for index, line in enumerate(self.items):
             check_line(errors, f"items[{index}]", line)
         skus = [line.sku for line in self.items if isinstance(line, OrderLine)]

@@ -35,7 +35,9 @@ class Customer(Aggregate):
         self.raise_event(CustomerRegistered(name=name, email=email))
 
     def update(self, name: str | None, email: str | None) -> None:
-        self.raise_event(CustomerUpdated(name=self.name if name is None else name, email=self.email if email is None else email))
+        self.raise_event(
+            CustomerUpdated(name=self.name if name is None else name, email=self.email if email is None else email)
+        )
 
     @singledispatchmethod
     def apply(self, event: object) -> None:

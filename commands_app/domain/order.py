@@ -93,9 +93,8 @@ class Order(Aggregate):
                     f"it cannot be added at {unit_price}. Remove the line first to change its price."
                 )
             if existing.quantity + quantity > MAX_QUANTITY:
-                raise DomainError(
-                    f"Sku {sku!r} would reach {existing.quantity + quantity} units; a line holds at most {MAX_QUANTITY}."
-                )
+                total = existing.quantity + quantity
+                raise DomainError(f"Sku {sku!r} would reach {total} units; a line holds at most {MAX_QUANTITY}.")
         self.raise_event(ItemAdded(sku=sku, quantity=quantity, unit_price=unit_price))
 
     def remove_item(self, sku: str) -> None:

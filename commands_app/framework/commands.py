@@ -39,7 +39,9 @@ class Command:
         errors = FieldErrors()
         if self.expected_version is not None:
             errors.check(
-                isinstance(self.expected_version, int) and not isinstance(self.expected_version, bool) and self.expected_version >= 0,
+                isinstance(self.expected_version, int)
+                and not isinstance(self.expected_version, bool)
+                and self.expected_version >= 0,
                 "expected_version",
                 "Must be a whole number, 0 or more.",
             )

@@ -6,38 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('name', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('position', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ("position", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('position', models.BigAutoField(primary_key=True, serialize=False)),
-                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('stream_type', models.CharField(db_index=True, max_length=100)),
-                ('stream_id', models.CharField(max_length=128)),
-                ('version', models.PositiveIntegerField()),
-                ('event_type', models.CharField(db_index=True, max_length=100)),
-                ('schema_version', models.PositiveSmallIntegerField(default=1)),
-                ('data', models.JSONField()),
-                ('metadata', models.JSONField(default=dict)),
-                ('recorded_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("position", models.BigAutoField(primary_key=True, serialize=False)),
+                ("event_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("stream_type", models.CharField(db_index=True, max_length=100)),
+                ("stream_id", models.CharField(max_length=128)),
+                ("version", models.PositiveIntegerField()),
+                ("event_type", models.CharField(db_index=True, max_length=100)),
+                ("schema_version", models.PositiveSmallIntegerField(default=1)),
+                ("data", models.JSONField()),
+                ("metadata", models.JSONField(default=dict)),
+                ("recorded_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['position'],
-                'constraints': [models.UniqueConstraint(fields=('stream_id', 'version'), name='event_stream_version_unique')],
+                "ordering": ["position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("stream_id", "version"), name="event_stream_version_unique")
+                ],
             },
         ),
     ]

@@ -5,77 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CustomerOrderTotal',
+            name="CustomerOrderTotal",
             fields=[
-                ('order_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('customer_id', models.UUIDField(db_index=True)),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('cancelled', models.BooleanField(default=False)),
+                ("order_id", models.UUIDField(primary_key=True, serialize=False)),
+                ("customer_id", models.UUIDField(db_index=True)),
+                ("total", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("cancelled", models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(
-            name='OrderCustomerName',
+            name="OrderCustomerName",
             fields=[
-                ('customer_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=200)),
+                ("customer_id", models.UUIDField(primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=200)),
             ],
         ),
         migrations.CreateModel(
-            name='CustomerView',
+            name="CustomerView",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.CharField(max_length=254)),
-                ('order_count', models.PositiveIntegerField(default=0)),
-                ('total_spent', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('registered_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('version', models.PositiveIntegerField()),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.CharField(max_length=254)),
+                ("order_count", models.PositiveIntegerField(default=0)),
+                ("total_spent", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("registered_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("version", models.PositiveIntegerField()),
             ],
             options={
-                'ordering': ['name', 'id'],
-                'indexes': [models.Index(fields=['email'], name='queries_app_email_47f7a4_idx')],
+                "ordering": ["name", "id"],
+                "indexes": [models.Index(fields=["email"], name="queries_app_email_47f7a4_idx")],
             },
         ),
         migrations.CreateModel(
-            name='OrderSummary',
+            name="OrderSummary",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('customer_id', models.UUIDField()),
-                ('customer_name', models.CharField(max_length=200)),
-                ('item_count', models.PositiveIntegerField(default=0)),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('status', models.CharField(choices=[('placed', 'Placed'), ('shipped', 'Shipped'), ('cancelled', 'Cancelled')], max_length=20)),
-                ('cancel_reason', models.CharField(blank=True, max_length=500)),
-                ('placed_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('version', models.PositiveIntegerField()),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                ("customer_id", models.UUIDField()),
+                ("customer_name", models.CharField(max_length=200)),
+                ("item_count", models.PositiveIntegerField(default=0)),
+                ("total", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("placed", "Placed"), ("shipped", "Shipped"), ("cancelled", "Cancelled")],
+                        max_length=20,
+                    ),
+                ),
+                ("cancel_reason", models.CharField(blank=True, max_length=500)),
+                ("placed_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("version", models.PositiveIntegerField()),
             ],
             options={
-                'ordering': ['-placed_at', 'id'],
-                'indexes': [models.Index(fields=['status', '-placed_at'], name='queries_app_status_9055af_idx'), models.Index(fields=['customer_id', '-placed_at'], name='queries_app_custome_e6047a_idx'), models.Index(fields=['-placed_at'], name='queries_app_placed__c0ed73_idx'), models.Index(fields=['total'], name='queries_app_total_e5fe43_idx')],
+                "ordering": ["-placed_at", "id"],
+                "indexes": [
+                    models.Index(fields=["status", "-placed_at"], name="queries_app_status_9055af_idx"),
+                    models.Index(fields=["customer_id", "-placed_at"], name="queries_app_custome_e6047a_idx"),
+                    models.Index(fields=["-placed_at"], name="queries_app_placed__c0ed73_idx"),
+                    models.Index(fields=["total"], name="queries_app_total_e5fe43_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrderSummaryLine',
+            name="OrderSummaryLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64)),
-                ('quantity', models.PositiveIntegerField()),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=9)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='queries_app.ordersummary')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sku", models.CharField(max_length=64)),
+                ("quantity", models.PositiveIntegerField()),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=9)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="queries_app.ordersummary"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sku'],
-                'constraints': [models.UniqueConstraint(fields=('order', 'sku'), name='order_line_sku_unique')],
+                "ordering": ["sku"],
+                "constraints": [models.UniqueConstraint(fields=("order", "sku"), name="order_line_sku_unique")],
             },
         ),
     ]

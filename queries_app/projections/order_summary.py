@@ -22,7 +22,9 @@ class OrderSummaryProjection(Subscriber):
         OrderCustomerName.objects.update_or_create(customer_id=event.stream_id, defaults={"name": name})
         if event.event_type == "CustomerUpdated":
             # Renaming a customer renames them on every order they have.
-            OrderSummary.objects.filter(customer_id=event.stream_id).exclude(customer_name=name).update(customer_name=name)
+            OrderSummary.objects.filter(customer_id=event.stream_id).exclude(customer_name=name).update(
+                customer_name=name
+            )
 
     @handles("OrderPlaced")
     def placed(self, event: RecordedEvent) -> None:
@@ -41,7 +43,9 @@ class OrderSummaryProjection(Subscriber):
             version=event.version,
         )
         OrderSummaryLine.objects.bulk_create(
-            OrderSummaryLine(order=order, sku=line["sku"], quantity=line["quantity"], unit_price=money(line["unit_price"]))
+            OrderSummaryLine(
+                order=order, sku=line["sku"], quantity=line["quantity"], unit_price=money(line["unit_price"])
+            )
             for line in lines
         )
 
@@ -72,4 +76,6 @@ class OrderSummaryProjection(Subscriber):
         self._touch(event, status=OrderSummary.Status.CANCELLED, cancel_reason=event.data["reason"])
 
     def _touch(self, event: RecordedEvent, **changes) -> None:
-        OrderSummary.objects.filter(id=event.stream_id).update(updated_at=event.recorded_at, version=event.version, **changes)
+        OrderSummary.objects.filter(id=event.stream_id).update(
+            updated_at=event.recorded_at, version=event.version, **changes
+        )

@@ -113,7 +113,10 @@ def test_token_exchange_with_a_wrong_password_is_400_with_detail(user):
     ("name", "body"),
     [
         ("update-customer", {"customer_id": "00000000-0000-0000-0000-000000000001", "name": "X"}),
-        ("add-item", {"order_id": "00000000-0000-0000-0000-000000000001", "sku": "A", "quantity": 1, "unit_price": "1"}),
+        (
+            "add-item",
+            {"order_id": "00000000-0000-0000-0000-000000000001", "sku": "A", "quantity": 1, "unit_price": "1"},
+        ),
         ("remove-item", {"order_id": "00000000-0000-0000-0000-000000000001", "sku": "A"}),
         ("ship-order", {"order_id": "00000000-0000-0000-0000-000000000001"}),
         ("cancel-order", {"order_id": "00000000-0000-0000-0000-000000000001", "reason": "x"}),
@@ -166,7 +169,9 @@ def test_adding_a_sku_at_the_same_price_adds_to_its_quantity(api):
 @pytest.mark.parametrize("closing", ["ship-order", "cancel-order"])
 def test_422_changing_a_closed_order(api, closing):
     order = place_order(api, register_customer(api))
-    command(api, closing, order_id=order, reason="r") if closing == "cancel-order" else command(api, closing, order_id=order)
+    command(api, closing, order_id=order, reason="r") if closing == "cancel-order" else command(
+        api, closing, order_id=order
+    )
     response = command(api, "add-item", order_id=order, sku="X", quantity=1, unit_price="1")
     assert_refused(response, 422, 3)
 
@@ -207,7 +212,11 @@ ORDER_ID = "00000000-0000-0000-0000-000000000001"
         ("cancel-order", {"order_id": ORDER_ID, "reason": ""}, "reason"),
         ("place-order", {"customer_id": ORDER_ID, "items": "lots"}, "items"),
         ("place-order", {"customer_id": ORDER_ID, "items": [{"sku": "A", "quantity": 1}]}, "items"),
-        ("place-order", {"customer_id": ORDER_ID, "items": [{"sku": "A", "quantity": 1, "unit_price": "1", "x": 1}]}, "items"),
+        (
+            "place-order",
+            {"customer_id": ORDER_ID, "items": [{"sku": "A", "quantity": 1, "unit_price": "1", "x": 1}]},
+            "items",
+        ),
     ],
 )
 def test_400_for_invalid_input_names_the_field(api, name, body, field):

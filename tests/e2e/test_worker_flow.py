@@ -12,7 +12,7 @@ from queries_app.models import OrderSummary
 from tests.api.helpers import command, new_id, place_order, register_customer
 from tests.conftest import wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.worker
 
 
 def all_checkpoints_at(position: int) -> bool:
@@ -28,19 +28,19 @@ def queue_is_empty(prefix: str) -> bool:
         client.close()
 
 
-def test_a_commands_effect_reaches_the_read_model_through_the_worker(api, celery_worker_process):
-    customer = register_customer(api)
-    order = place_order(api, customer)
-    response = command(api, "add-item", order_id=order, sku="LAMP", quantity=2, unit_price="19.99")
+def test_a_commands_effect_reaches_the_read_model_through_the_worker(live_api):
+    customer = register_customer(live_api)
+    order = place_order(live_api, customer)
+    response = command(live_api, "add-item", order_id=order, sku="LAMP", quantity=2, unit_price="19.99")
     position = response.json()["position"]
 
     wait_until(lambda: all_checkpoints_at(position), message="the projections to reach the command's position")
-    body = api.get(f"/api/orders/{order}/").json()
+    body = live_api.get(f"/api/orders/{order}/").json()
     assert (body["item_count"], body["total"], body["customer_name"]) == (4, "59.96", "Ada Lovelace")
 
 
-def test_the_same_wake_up_delivered_twice_changes_nothing(api, celery_worker_process, redis_key_prefix):
-    order = place_order(api, register_customer(api))
+def test_the_same_wake_up_delivered_twice_changes_nothing(live_api, redis_key_prefix):
+    order = place_order(live_api, register_customer(live_api))
     head = EventStore().head()
     wait_until(lambda: all_checkpoints_at(head), message="the first delivery")
     before = list(OrderSummary.objects.values_list("id", "item_count", "total", "version"))
@@ -54,7 +54,7 @@ def test_the_same_wake_up_delivered_twice_changes_nothing(api, celery_worker_pro
     assert OrderSummary.objects.get(id=order).item_count == 2
 
 
-def test_events_written_without_any_wake_up_are_caught_up_by_the_beat_sweep(celery_worker_process):
+def test_events_written_without_any_wake_up_are_caught_up_by_the_beat_sweep(live_worker):
     # Rows inserted directly: no on-commit task is ever sent for them, as if the broker lost it.
     customer, order = new_id(), new_id()
     Event.objects.bulk_create(

@@ -9,9 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from eventstore.models import Event
 from eventstore.store import ConcurrencyError, EventStore, NewEvent
 
-postgres_only = pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="needs PostgreSQL (run `make test`)"
-)
+postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL (run `make test`)")
 
 
 def events(*types: str) -> list[NewEvent]:

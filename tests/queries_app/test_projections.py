@@ -16,7 +16,9 @@ from tests.api.helpers import command, place_order, register_customer
 def snapshot() -> dict:
     return {
         "customers": sorted(CustomerView.objects.values_list("id", "name", "order_count", "total_spent")),
-        "orders": sorted(OrderSummary.objects.values_list("id", "customer_name", "item_count", "total", "status", "version")),
+        "orders": sorted(
+            OrderSummary.objects.values_list("id", "customer_name", "item_count", "total", "status", "version")
+        ),
         "lines": sorted(OrderSummaryLine.objects.values_list("order_id", "sku", "quantity")),
     }
 

@@ -41,7 +41,13 @@ def test_order_detail_is_denormalized(api, shop):
 def test_customer_view_counts_all_orders_but_spends_only_uncancelled(api, shop):
     ada = api.get(f"/api/customers/{shop['ada']}/").json()
     bob = api.get(f"/api/customers/{shop['bob']}/").json()
-    assert ada == {"id": shop["ada"], "name": "Ada", "email": "ada@example.com", "order_count": 2, "total_spent": "294.48"}
+    assert ada == {
+        "id": shop["ada"],
+        "name": "Ada",
+        "email": "ada@example.com",
+        "order_count": 2,
+        "total_spent": "294.48",
+    }
     assert bob["order_count"] == 1 and bob["total_spent"] == "0.00"
 
 
