@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Event store and subscriptions.
 EVENTSTORE_BATCH_SIZE = int(os.environ.get("EVENTSTORE_BATCH_SIZE", "500"))
+# A subscriber whose handler raises retries that event this many times, with exponential
+# backoff, before it stops in state `failed` (an operator then retries or skips it).
+EVENTSTORE_HANDLER_RETRIES = int(os.environ.get("EVENTSTORE_HANDLER_RETRIES", "3"))
+EVENTSTORE_RETRY_BACKOFF_SECONDS = float(os.environ.get("EVENTSTORE_RETRY_BACKOFF_SECONDS", "0.2"))
 EVENTSTORE_SUBSCRIBERS = [
     "queries_app.projections.customer_view.CustomerViewProjection",
     "queries_app.projections.order_summary.OrderSummaryProjection",

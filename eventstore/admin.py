@@ -3,13 +3,16 @@
 import json
 import uuid
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from eventstore.models import Checkpoint, Event
+from eventstore import operations
+from eventstore.models import Checkpoint, Event, SkippedEvent
+from eventstore.subscriptions import get_subscriber
 
 
 def pretty_json(value: object) -> str:
@@ -81,4 +84,55 @@ class EventAdmin(ReadOnlyAdmin):
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdmin):
-    list_display = ["name", "position", "updated_at"]
+    """Subscribers: where each is, its state and last error; retry or skip a failed one."""
+
+    list_display = ["name", "state", "position", "lag", "failed_position", "short_error", "updated_at"]
+    list_filter = ["state"]
+    fields = ["name", "state", "position", "lag", "failed_position", "last_error", "traceback", "updated_at"]
+    actions = ["retry_failed", "skip_failed_event"]
+
+    @admin.display(description="lag (events)")
+    def lag(self, checkpoint: Checkpoint) -> int:
+        return Event.objects.filter(position__gt=checkpoint.position).count()
+
+    @admin.display(description="last error")
+    def short_error(self, checkpoint: Checkpoint) -> str:
+        return checkpoint.last_error[:120]
+
+    @admin.display(description="traceback")
+    def traceback(self, checkpoint: Checkpoint) -> str:
+        return format_html("<pre>{}</pre>", checkpoint.last_traceback)
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    has_skip_permission = has_retry_permission
+
+    @admin.action(description="Retry the event the subscriber stopped at", permissions=["retry"])
+    def retry_failed(self, request: HttpRequest, queryset) -> None:
+        for checkpoint in queryset:
+            try:
+                handled = operations.retry(get_subscriber(checkpoint.name))
+                self.message_user(request, f"{checkpoint.name}: retried, {handled} events handled.")
+            except (LookupError, operations.OperationRefused) as error:
+                self.message_user(request, str(error), level=messages.ERROR)
+
+    @admin.action(description="Skip the event the subscriber stopped at (asks why)", permissions=["skip"])
+    def skip_failed_event(self, request: HttpRequest, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("confirm") != "yes" or not reason:
+            context = {**self.admin_site.each_context(request), "checkpoints": queryset, "title": "Skip events"}
+            return TemplateResponse(request, "admin/eventstore/skip_event.html", context)
+        for checkpoint in queryset:
+            try:
+                record = operations.skip(get_subscriber(checkpoint.name), by=request.user.get_username(), reason=reason)
+                self.message_user(request, f"{checkpoint.name}: skipped event #{record.position}.")
+            except (LookupError, operations.OperationRefused) as error:
+                self.message_user(request, str(error), level=messages.ERROR)
+        return None
+
+
+@admin.register(SkippedEvent)
+class SkippedEventAdmin(ReadOnlyAdmin):
+    list_display = ["skipped_at", "subscriber", "position", "event_type", "skipped_by", "reason"]
+    list_filter = ["subscriber"]

@@ -35,15 +35,43 @@ class Event(models.Model):
 
 
 class Checkpoint(models.Model):
-    """How far one subscriber (a projection, later a saga) has handled the log.
+    """How far one subscriber (a projection, later a saga) has handled the log, and its health.
 
     Written in the same transaction as the subscriber's effects, so a replayed or
     duplicated wake-up can never apply an event twice.
     """
 
+    class State(models.TextChoices):
+        RUNNING = "running"
+        FAILED = "failed"
+        REBUILDING = "rebuilding"
+
     name = models.CharField(max_length=100, primary_key=True)
     position = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
+    failed_position = models.BigIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_traceback = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"{self.name} @ {self.position}"
+        return f"{self.name} @ {self.position} ({self.state})"
+
+
+class SkippedEvent(models.Model):
+    """An operator's decision to let a subscriber pass an event it cannot handle: who, when, why."""
+
+    subscriber = models.CharField(max_length=100)
+    position = models.BigIntegerField()
+    event_id = models.UUIDField(null=True)
+    event_type = models.CharField(max_length=100)
+    error = models.TextField(blank=True)
+    skipped_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    skipped_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-skipped_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} skipped #{self.position} ({self.event_type})"

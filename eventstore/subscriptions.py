@@ -5,10 +5,18 @@ Each subscriber has its own checkpoint. A catch-up takes the checkpoint row with
 waits, then sees the moved checkpoint), while different subscribers run in parallel. The
 batch's effects and the new checkpoint commit in one transaction: a crash mid-batch
 leaves neither, and a duplicated wake-up finds nothing left to do.
+
+A batch that raises is rolled back and replayed one event per transaction, so the events
+before the bad one still land; the bad one is retried with backoff a bounded number of
+times, then the subscriber stops there in state `failed`, with the error stored, until an
+operator retries or skips it (`eventstore.operations`). Other subscribers keep running.
 """
 
 import logging
+import time
+import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar
 
@@ -42,6 +50,7 @@ class Subscriber:
 
     name: ClassVar[str]
     handlers: ClassVar[dict[str, str]] = {}
+    handles_all_events: ClassVar[bool] = False  # True: `handle_batch` gets every event
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -52,8 +61,9 @@ class Subscriber:
         }
 
     @property
-    def event_types(self) -> list[str]:
-        return sorted(self.handlers)
+    def event_types(self) -> list[str] | None:
+        """The stored event types to read for this subscriber (None: all of them)."""
+        return None if self.handles_all_events else sorted(self.handlers)
 
     def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
         """Apply a batch of events, in order. Runs inside the checkpoint's transaction."""
@@ -84,10 +94,108 @@ def get_subscriber(name: str) -> Subscriber:
 
 
 def ensure_checkpoint(name: str) -> None:
+    if Checkpoint.objects.filter(name=name).exists():
+        return
     try:
-        Checkpoint.objects.get_or_create(name=name)
+        with transaction.atomic():
+            Checkpoint.objects.create(name=name)
     except IntegrityError:
         pass  # another worker created it at the same moment
+
+
+def lock_checkpoint(name: str) -> Checkpoint:
+    """The subscriber's checkpoint, locked until the surrounding transaction ends."""
+    return Checkpoint.objects.select_for_update().get(name=name)
+
+
+class BatchFailed(Exception):
+    """A subscriber raised while handling events; nothing of that batch was kept."""
+
+    def __init__(self, first: RecordedEvent, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.first = first
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Step:
+    handled: int
+    more: bool  # False once the subscriber is at the head (or stopped)
+
+
+def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
+    """Handle up to `limit` events after the checkpoint and move it, in one transaction."""
+    with transaction.atomic():
+        checkpoint = lock_checkpoint(subscriber.name)
+        if checkpoint.state == Checkpoint.State.FAILED:
+            return Step(0, more=False)
+        if checkpoint.state == Checkpoint.State.REBUILDING:
+            checkpoint.state = Checkpoint.State.RUNNING  # left by a rebuild that died
+        # Everything at or below the head is committed (positions are assigned in commit
+        # order), so the checkpoint may jump to it past events we don't handle.
+        head = store.head()
+        if head <= checkpoint.position:
+            return Step(0, more=False)
+        batch = [
+            event
+            for event in store.read_all(checkpoint.position, limit, subscriber.event_types)
+            if event.position <= head
+        ]
+        if batch:
+            try:
+                subscriber.handle_batch(batch)
+            except Exception as error:
+                raise BatchFailed(batch[0], error) from error
+        full = len(batch) == limit
+        checkpoint.position = batch[-1].position if full else head
+        checkpoint.save(update_fields=["position", "state", "updated_at"])
+        return Step(len(batch), more=full)
+
+
+def mark_failed(subscriber: Subscriber, failure: BatchFailed) -> None:
+    with transaction.atomic():
+        checkpoint = lock_checkpoint(subscriber.name)
+        checkpoint.state = Checkpoint.State.FAILED
+        checkpoint.failed_position = failure.first.position
+        checkpoint.last_error = (
+            f"{failure.first.event_type} #{failure.first.position} (event {failure.first.event_id}): {failure}"
+        )
+        checkpoint.last_traceback = "".join(traceback.format_exception(failure.error))
+        checkpoint.save()
+    logger.error("subscriber %s stopped at event #%s: %s", subscriber.name, failure.first.position, failure)
+
+
+def run_one_at_a_time(subscriber: Subscriber, store: EventStore, count: int) -> Step:
+    """Handle up to `count` events one per transaction, retrying a failing one with backoff."""
+    handled = 0
+    for _ in range(count):
+        for attempt in range(settings.EVENTSTORE_HANDLER_RETRIES + 1):
+            try:
+                step = run_batch(subscriber, store, 1)
+                break
+            except BatchFailed as failure:
+                if attempt == settings.EVENTSTORE_HANDLER_RETRIES:
+                    mark_failed(subscriber, failure)
+                    return Step(handled, more=False)
+                delay = settings.EVENTSTORE_RETRY_BACKOFF_SECONDS * 2**attempt
+                logger.warning("subscriber %s: %s; retry %s in %.2fs", subscriber.name, failure, attempt + 1, delay)
+                time.sleep(delay)
+        handled += step.handled
+        if not step.more:
+            return Step(handled, more=False)
+    return Step(handled, more=True)
+
+
+def is_being_rebuilt(name: str) -> bool:
+    """True while a live rebuild holds this subscriber; waiting on its lock would park a worker.
+
+    A `rebuilding` mark whose row is not locked is left by a rebuild that died (its
+    transaction rolled back, so the old read model and checkpoint stand); it is ignored.
+    """
+    if not Checkpoint.objects.filter(name=name, state=Checkpoint.State.REBUILDING).exists():
+        return False
+    with transaction.atomic():
+        return not Checkpoint.objects.select_for_update(skip_locked=True).filter(name=name).exists()
 
 
 def catch_up(subscriber: Subscriber, batch_size: int | None = None, store: EventStore | None = None) -> int:
@@ -95,25 +203,18 @@ def catch_up(subscriber: Subscriber, batch_size: int | None = None, store: Event
     batch_size = batch_size or settings.EVENTSTORE_BATCH_SIZE
     store = store or EventStore()
     ensure_checkpoint(subscriber.name)
+    if is_being_rebuilt(subscriber.name):
+        return 0  # the rebuild ends caught up to the head
     handled = 0
     while True:
-        with transaction.atomic():
-            checkpoint = Checkpoint.objects.select_for_update().get(name=subscriber.name)
-            # Everything at or below the head is committed (positions are assigned in
-            # commit order), so the checkpoint may jump to it past events we don't handle.
-            head = store.head()
-            if head <= checkpoint.position:
-                return handled
-            batch = [
-                event
-                for event in store.read_all(checkpoint.position, batch_size, subscriber.event_types)
-                if event.position <= head
-            ]
-            subscriber.handle_batch(batch)
-            full = len(batch) == batch_size
-            checkpoint.position = batch[-1].position if full else head
-            checkpoint.save(update_fields=["position", "updated_at"])
-            handled += len(batch)
+        try:
+            step = run_batch(subscriber, store, batch_size)
+        except BatchFailed:
+            # Keep what precedes the bad event; isolate and retry the bad one.
+            step = run_one_at_a_time(subscriber, store, batch_size)
+        handled += step.handled
+        if not step.more:
+            return handled
 
 
 def catch_up_all(batch_size: int | None = None) -> dict[str, int]:
@@ -123,7 +224,7 @@ def catch_up_all(batch_size: int | None = None) -> dict[str, int]:
         try:
             results[subscriber.name] = catch_up(subscriber, batch_size)
         except Exception:
-            logger.exception("subscriber %s failed; its checkpoint did not move", subscriber.name)
+            logger.exception("subscriber %s could not catch up; its checkpoint did not move", subscriber.name)
     return results
 
 

@@ -35,3 +35,13 @@ class OrderSummarySerializer(serializers.ModelSerializer):
             "updated_at",
             "version",
         ]
+
+
+class ProjectionStatusSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    position = serializers.IntegerField(help_text="The projection's checkpoint.")
+    head = serializers.IntegerField(help_text="The position of the last event in the log.")
+    lag = serializers.IntegerField(help_text="Events in the log after the checkpoint.")
+    lag_seconds = serializers.FloatField(help_text="Age of the oldest event not yet handled.")
+    state = serializers.ChoiceField(choices=["running", "catching_up", "failed", "rebuilding"])
+    last_error = serializers.CharField(allow_blank=True)

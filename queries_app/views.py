@@ -1,10 +1,17 @@
 """Read-only viewsets over the read models."""
 
+import dataclasses
+
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eventstore.operations import subscriber_statuses
 
 from queries_app.filters import CustomerViewFilter, OrderSummaryFilter
 from queries_app.models import CustomerView, OrderSummary
-from queries_app.serializers import CustomerViewSerializer, OrderSummarySerializer
+from queries_app.serializers import CustomerViewSerializer, OrderSummarySerializer, ProjectionStatusSerializer
 
 
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
@@ -25,3 +32,11 @@ class OrderSummaryViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OrderSummaryFilter
     ordering_fields = ["placed_at", "total", "updated_at"]
     ordering = ["-placed_at", "id"]
+
+
+class ProjectionStatusView(APIView):
+    """Every projection's checkpoint, lag and state."""
+
+    def get(self, request: Request) -> Response:
+        statuses = [dataclasses.asdict(status) for status in subscriber_statuses()]
+        return Response(ProjectionStatusSerializer(statuses, many=True).data)

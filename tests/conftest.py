@@ -16,7 +16,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from eventstore.subscriptions import registered_subscribers
 from tests.factories import StaffUserFactory, UserFactory
+from tests.subscribers import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,3 +138,14 @@ def api(user) -> APIClient:
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture
+def recorder(settings):
+    """Adds the test `Recorder` subscriber beside the real projections."""
+    settings.EVENTSTORE_SUBSCRIBERS = [*settings.EVENTSTORE_SUBSCRIBERS, "tests.subscribers.Recorder"]
+    settings.EVENTSTORE_RETRY_BACKOFF_SECONDS = 0.01
+    registered_subscribers.cache_clear()
+    Recorder.clear()
+    yield Recorder
+    registered_subscribers.cache_clear()

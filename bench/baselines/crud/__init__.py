@@ -1,0 +1,1 @@
+"""What a user would write without CQRS: a plain DRF `ModelViewSet` over a plain table."""

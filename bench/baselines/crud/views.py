@@ -1,0 +1,42 @@
+"""Plain DRF, as the tutorial writes it: a ModelSerializer and a ModelViewSet per table."""
+
+from rest_framework import serializers, viewsets
+
+from bench.baselines.crud.models import CrudEvent
+from queries_app.models import OrderSummary, OrderSummaryLine
+
+
+class CrudEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CrudEvent
+        fields = "__all__"
+
+
+class CrudEventViewSet(viewsets.ModelViewSet):
+    """Row 5's baseline: `create` validates (including the unique pair) and inserts."""
+
+    queryset = CrudEvent.objects.all()
+    serializer_class = CrudEventSerializer
+
+
+class PlainLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderSummaryLine
+        fields = ["sku", "quantity", "unit_price"]
+
+
+class PlainOrderSerializer(serializers.ModelSerializer):
+    lines = PlainLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OrderSummary
+        fields = "__all__"
+
+
+class PlainOrderViewSet(viewsets.ModelViewSet):
+    """Row 8's baseline: the same table and the same response content, no read-model layer."""
+
+    queryset = OrderSummary.objects.prefetch_related("lines")
+    serializer_class = PlainOrderSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["placed_at", "total"]

@@ -1,0 +1,24 @@
+"""What the rows share: the run's config, its log directory, and the services it started."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.clients import ClientPool
+from bench.config import BenchConfig
+from bench.loadgen import LoadGenerator
+from bench.services import Managed
+
+
+@dataclass
+class Bench:
+    config: BenchConfig
+    log_dir: Path
+    pool: ClientPool | None = None
+    loadgen: LoadGenerator | None = None
+    token: str = ""
+    ours_port: int = 0
+    base_port: int = 0
+    processes: list[Managed] = field(default_factory=list)
+
+    def say(self, message: str) -> None:
+        print(f"[bench] {message}", flush=True)

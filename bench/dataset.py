@@ -1,0 +1,119 @@
+"""Bulk test data: event rows streamed into the log with COPY, batch by batch.
+
+Setup is not what we measure, so it bypasses the command bus; but every row's data is
+made by the domain's own serializer, so the log reads back exactly as if commands had
+written it. Rows are generated lazily and copied in batches: memory stays flat at any size.
+"""
+
+import itertools
+import json
+import random
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from commands_app.domain.customer import CustomerRegistered
+from commands_app.domain.order import ItemAdded, OrderLine, OrderPlaced, OrderShipped
+from commands_app.domain.registry import domain_events
+from eventstore.models import Event
+
+BATCH = 5_000
+COLUMNS = ("event_id", "stream_type", "stream_id", "version", "event_type", "schema_version", "data", "metadata",
+           "recorded_at")  # fmt: skip
+Row = tuple
+
+
+class Clock:
+    """Recorded-at times a millisecond apart, so ordering by time looks like real traffic."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) - timedelta(days=30)
+
+    def tick(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+def event_row(stream_type: str, stream_id: str, version: int, event: object, at: datetime) -> Row:
+    name = domain_events.type_name(event)
+    metadata = {"correlation_id": str(uuid.uuid4()), "causation_id": None, "command": "bench-setup", "user": "bench"}
+    return (uuid.uuid4(), stream_type, stream_id, version, name, domain_events.schema_version(name),
+            json.dumps(domain_events.serialize(event)), json.dumps(metadata), at)  # fmt: skip
+
+
+def copy_rows(rows: Iterable[Row]) -> int:
+    """COPY `rows` into the event table, one transaction per batch; returns how many."""
+    table = Event._meta.db_table
+    total = 0
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, BATCH)):
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+        total += len(batch)
+    return total
+
+
+def lines(rng: random.Random, count: int) -> tuple[OrderLine, ...]:
+    return tuple(
+        OrderLine(sku=f"SKU-{rng.randrange(10_000):05d}-{i}", quantity=rng.randint(1, 5),
+                  unit_price=Decimal(rng.randint(100, 99_999)) / 100)  # fmt: skip
+        for i in range(count)
+    )
+
+
+def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
+    """`total` events: 1% customers registering, then orders placed (85%), items added
+    (10%) and orders shipped (5%), spread over the customers, like a shop's history."""
+    rng = random.Random(seed)
+    clock = Clock()
+    customers = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(max(1, total // 100))]
+    for i, customer_id in enumerate(customers):
+        yield event_row("Customer", customer_id, 1, CustomerRegistered(name=f"Customer {i}", email=f"c{i}@ex.com"),
+                        clock.tick())  # fmt: skip
+    open_orders: OrderedDict[str, int] = OrderedDict()  # the newest 1,000 open orders and their versions
+    for n in range(total - len(customers)):
+        roll = rng.random()
+        if roll < 0.85 or len(open_orders) < 10:
+            order_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            event = OrderPlaced(customer_id=uuid.UUID(rng.choice(customers)), lines=lines(rng, rng.randint(1, 3)))
+            yield event_row("Order", order_id, 1, event, clock.tick())
+            open_orders[order_id] = 1
+            if len(open_orders) > 1_000:
+                open_orders.popitem(last=False)
+            continue
+        order_id = rng.choice(list(itertools.islice(reversed(open_orders), 50)))
+        version = open_orders[order_id] + 1
+        if roll < 0.95:
+            event = ItemAdded(sku=f"ADD-{n}", quantity=rng.randint(1, 5), unit_price=Decimal("9.99"))
+            open_orders[order_id] = version
+        else:
+            event = OrderShipped()
+            del open_orders[order_id]
+        yield event_row("Order", order_id, version, event, clock.tick())
+
+
+def orders_with_events(order_ids: Iterable[str], events_per_order: int, customer_id: str) -> Iterator[Row]:
+    """Orders of exactly `events_per_order` events each: placed, then items added."""
+    clock = Clock()
+    rng = random.Random(11)
+    for order_id in order_ids:
+        yield event_row("Order", order_id, 1, OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, 1)),
+                        clock.tick())  # fmt: skip
+        for version in range(2, events_per_order + 1):
+            event = ItemAdded(sku=f"POOL-{version}", quantity=1, unit_price=Decimal("1.50"))
+            yield event_row("Order", order_id, version, event, clock.tick())
+
+
+def more_orders(count: int, customer_id: str, seed: int = 13) -> Iterator[Row]:
+    """`count` more placed orders (to bring the query table up to its size)."""
+    rng = random.Random(seed)
+    clock = Clock()
+    for _ in range(count):
+        event = OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, rng.randint(1, 3)))
+        yield event_row("Order", str(uuid.UUID(int=rng.getrandbits(128))), 1, event, clock.tick())

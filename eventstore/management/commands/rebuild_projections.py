@@ -1,0 +1,57 @@
+"""`manage.py rebuild_projections [NAME …|--all]`: replay the log from position 0 into projections."""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from eventstore.operations import rebuild
+from eventstore.subscriptions import get_subscriber, registered_subscribers
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; a line every few seconds elsewhere (logs, CI)."""
+
+    width = 40
+
+    def __init__(self, label: str, stream) -> None:
+        self.label, self.stream = label, stream
+        self.interactive = stream.isatty()
+        self.last_print = 0.0
+
+    def __call__(self, position: int, head: int) -> None:
+        now = time.monotonic()
+        if not self.interactive and now - self.last_print < 2 and position < head:
+            return
+        self.last_print = now
+        done = position / head if head else 1.0
+        bar = "#" * int(done * self.width)
+        line = f"{self.label:<20} [{bar:<{self.width}}] {done:6.1%}  {position:,}/{head:,}"
+        self.stream.write(f"\r{line}" if self.interactive else f"{line}\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = "Rebuild projections from position 0. Readers see the old read model until the new one commits."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("names", nargs="*", help="projection names (see `manage.py subscribers status`)")
+        parser.add_argument("--all", action="store_true", help="rebuild every registered projection")
+        parser.add_argument("--batch-size", type=int, default=2000)
+
+    def handle(self, *args, names: list[str], all: bool, batch_size: int, **options) -> None:
+        if all == bool(names):
+            raise CommandError("Name the projections to rebuild, or pass --all (not both).")
+        try:
+            subscribers = registered_subscribers() if all else [get_subscriber(name) for name in names]
+        except LookupError as error:
+            raise CommandError(str(error)) from error
+        for subscriber in subscribers:
+            result = rebuild(subscriber, batch_size=batch_size, progress=ProgressBar(subscriber.name, sys.stdout))
+            self.stdout.write("")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{result.name}: {result.events:,} events in {result.seconds:.2f}s "
+                    f"({result.events_per_second:,.0f} events/s)"
+                )
+            )

@@ -1,0 +1,138 @@
+"""Subscriptions under faults: poison events, retry, skip, status, rebuild."""
+
+import pytest
+
+from eventstore import operations
+from eventstore.models import Checkpoint, SkippedEvent
+from eventstore.store import EventStore, NewEvent
+from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber
+from queries_app.models import OrderSummary
+from tests.api.helpers import place_order, register_customer
+
+# Committed transactions: the recorder counts only what really committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def append(stream: str, *payloads: dict) -> None:
+    store = EventStore()
+    version = store.stream_version(stream)
+    store.append(stream, "Test", [NewEvent("TestHappened", p) for p in payloads], expected_version=version)
+
+
+def status(name: str) -> operations.SubscriberStatus:
+    return next(s for s in operations.subscriber_statuses() if s.name == name)
+
+
+def test_a_poison_event_is_retried_then_stops_the_subscriber_with_the_error(recorder, settings):
+    append("s", {"n": 1}, {"n": 2}, {"n": 3, "poison": True}, {"n": 4})
+    catch_up(get_subscriber("test_recorder"), batch_size=10)
+
+    assert [e.data["n"] for e in recorder.handled] == [1, 2]  # what precedes the bad event lands
+    bad_position = EventStore().load("s")[2].position
+    # once in the batch, then once plus EVENTSTORE_HANDLER_RETRIES on its own
+    assert recorder.attempts[bad_position] == 2 + settings.EVENTSTORE_HANDLER_RETRIES
+    checkpoint = Checkpoint.objects.get(name="test_recorder")
+    assert checkpoint.state == "failed"
+    assert checkpoint.failed_position == bad_position
+    assert "cannot digest" in checkpoint.last_error and "TestHappened" in checkpoint.last_error
+    assert "ValueError" in checkpoint.last_traceback
+    assert checkpoint.position < bad_position
+
+    # It stays stopped: later wake-ups do not pass the bad event.
+    catch_up_all()
+    assert [e.data["n"] for e in recorder.handled] == [1, 2]
+    assert status("test_recorder").state == "failed"
+
+
+def test_other_subscribers_keep_running_past_a_failed_one(recorder, api):
+    append("s", {"poison": True})
+    order = place_order(api, register_customer(api))
+    catch_up_all()
+    assert status("test_recorder").state == "failed"
+    assert OrderSummary.objects.filter(id=order).exists()
+    assert status("order_summary").state == "running"
+
+
+def test_retry_after_the_cause_is_fixed_goes_on(recorder):
+    append("s", {"n": 1, "poison": True}, {"n": 2})
+    subscriber = get_subscriber("test_recorder")
+    catch_up(subscriber)
+    recorder.poisoned = False  # the operator deployed a fix
+    operations.retry(subscriber)
+    assert [e.data["n"] for e in recorder.handled] == [1, 2]
+    assert status("test_recorder").state == "running"
+
+
+def test_skip_passes_exactly_the_failed_event_and_records_who_and_why(recorder):
+    append("s", {"n": 1}, {"n": 2, "poison": True}, {"n": 3})
+    subscriber = get_subscriber("test_recorder")
+    catch_up(subscriber)
+    record = operations.skip(subscriber, by="ops-alice", reason="malformed by an old client")
+
+    assert [e.data["n"] for e in recorder.handled] == [1, 3]
+    assert record.skipped_by == "ops-alice" and record.reason == "malformed by an old client"
+    assert record.event_type == "TestHappened" and "cannot digest" in record.error
+    assert SkippedEvent.objects.count() == 1
+    assert status("test_recorder").state == "running"
+
+
+def test_retry_and_skip_are_refused_when_nothing_failed(recorder):
+    subscriber = get_subscriber("test_recorder")
+    with pytest.raises(operations.OperationRefused):
+        operations.retry(subscriber)
+    with pytest.raises(operations.OperationRefused):
+        operations.skip(subscriber, by="x", reason="y")
+
+
+def test_skip_needs_a_reason(recorder):
+    append("s", {"poison": True})
+    catch_up(get_subscriber("test_recorder"))
+    with pytest.raises(operations.OperationRefused, match="why"):
+        operations.skip(get_subscriber("test_recorder"), by="x", reason="  ")
+
+
+def test_status_reports_position_head_lag_and_state(api):
+    place_order(api, register_customer(api))
+    before = status("order_summary")
+    assert (before.position, before.lag, before.state) == (0, 2, "catching_up")
+    assert before.head == EventStore().head() and before.lag_seconds >= 0
+    catch_up_all()
+    after = status("order_summary")
+    assert (after.position, after.lag, after.lag_seconds, after.state) == (after.head, 0, 0.0, "running")
+
+
+def test_rebuild_replays_from_zero_and_reports_progress(api):
+    customer = register_customer(api)
+    for _ in range(5):
+        place_order(api, customer)
+    catch_up_all()
+    before = list(OrderSummary.objects.order_by("id").values_list("id", "total", "customer_name"))
+    seen = []
+
+    def progress(position, head):
+        seen.append((position, head, status("order_summary").state))
+
+    result = operations.rebuild(get_subscriber("order_summary"), batch_size=2, progress=progress)
+
+    assert result.events == 6 and result.events_per_second > 0
+    assert seen[-1][0] == seen[-1][1] == EventStore().head()
+    assert {state for *_, state in seen} == {"rebuilding"}
+    assert list(OrderSummary.objects.order_by("id").values_list("id", "total", "customer_name")) == before
+    assert status("order_summary").state == "running"
+
+
+def test_a_failing_rebuild_leaves_the_old_read_model_and_state(recorder, api):
+    place_order(api, register_customer(api))
+    catch_up(get_subscriber("order_summary"))
+    append("s", {"poison": True})
+    with pytest.raises(ValueError):
+        operations.rebuild(get_subscriber("test_recorder"))
+    assert Checkpoint.objects.get(name="test_recorder").state == "running"
+
+
+def test_projection_status_api_gives_exactly_the_documented_fields(api):
+    place_order(api, register_customer(api))
+    body = api.get("/api/projections/").json()
+    assert [item["name"] for item in body] == ["customer_view", "order_summary"]
+    assert set(body[0]) == {"name", "position", "head", "lag", "lag_seconds", "state", "last_error"}
+    assert body[0]["state"] == "catching_up"
