@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore.operations import subscriber_statuses
-
 from queries_app.filters import CustomerViewFilter, OrderSummaryFilter
 from queries_app.models import CustomerView, OrderSummary
 from queries_app.serializers import CustomerViewSerializer, OrderSummarySerializer, ProjectionStatusSerializer

@@ -1,10 +1,13 @@
 """Shared fixtures: API clients, a real Celery worker process, Redis keys cleaned up afterwards."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,6 +15,7 @@ import pytest
 import redis
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -63,47 +67,79 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
-@pytest.fixture(scope="module")
-def live_worker(django_db_setup, django_db_blocker, redis_key_prefix, tmp_path_factory):
-    """A real `celery worker --beat` process on the test database and the Redis broker.
-
-    Tests using it write with autocommit (no per-test transaction), so the worker sees
-    their rows. The worker lives for one module only: a worker sweeping in the background
-    would race other suites' table flushes. When it has stopped, the database is flushed.
-    """
-    if connection.vendor != "postgresql" or not uses_redis():
-        pytest.skip("needs PostgreSQL and Redis (set DATABASE_URL and CELERY_BROKER_URL, as `make test` does)")
-    workdir = tmp_path_factory.mktemp("worker")
-    log_path = workdir / "worker.log"
-    env = {
+def worker_env(**overrides: str) -> dict[str, str]:
+    """The environment of a worker process on the test database (call with database access)."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_KEY_PREFIX": redis_key_prefix,
+        "CELERY_KEY_PREFIX": os.environ.get("CELERY_KEY_PREFIX", ""),
         "EVENTSTORE_SWEEP_SECONDS": "1",
         "EVENTSTORE_BATCH_SIZE": "50",
+        **overrides,
     }
-    name = f"test-{uuid.uuid4().hex[:6]}@%h"
+
+
+@contextmanager
+def running_worker(workdir: Path, **env_overrides: str) -> Iterator[subprocess.Popen]:
+    """A real `celery worker --beat` process (its own session, so it can be killed whole)."""
+    log_path = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--loglevel=info",
-               "--concurrency=2", "--without-gossip", "--without-mingle", "-n", name,
-               "--schedule", str(workdir / "beat-schedule")]  # fmt: skip
-    with django_db_blocker.unblock():
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None, 60, 0.2, "worker start")
-            if process.poll() is not None:
-                pytest.fail(f"the Celery worker exited at start:\n{log_path.read_text()}")
-            process.log_path = log_path
-            yield process
-        finally:
+               "--concurrency=2", "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
+               "--schedule", str(workdir / f"beat-{uuid.uuid4().hex[:6]}")]  # fmt: skip
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, env=worker_env(**env_overrides), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    process.log_path = log_path
+    try:
+        wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None, 60, 0.2, "worker start")
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited at start:\n{log_path.read_text()}")
+        yield process
+    finally:
+        if process.poll() is None:
             process.terminate()
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def live_db(request, django_db_setup, django_db_blocker):
+    """Database access with autocommit for a whole module, so worker processes see every write.
+
+    Rows are not rolled back per test; the database is flushed when the module ends.
+    """
+    if connection.vendor != "postgresql" or not uses_redis():
+        pytest.skip("needs PostgreSQL and Redis (set DATABASE_URL and CELERY_BROKER_URL, as `make test` does)")
+    with django_db_blocker.unblock():
+        # pytest-django creates the test database only when some collected test is marked
+        # `django_db`; when only live modules run, create it here.
+        created = database_created_by_pytest_django(request.session.items)
+        own_setup = None if created else setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        try:
+            yield
+        finally:
             call_command("flush", interactive=False, verbosity=0)
+            if own_setup is not None:
+                teardown_databases(own_setup, verbosity=0)
             connection.close()
+
+
+def database_created_by_pytest_django(items: list[pytest.Item]) -> bool:
+    return any(
+        item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames) for item in items
+    )
+
+
+@pytest.fixture(scope="module")
+def live_worker(live_db, redis_key_prefix, tmp_path_factory):
+    """A worker process for one module (one sweeping in the background would race other suites' flushes)."""
+    with running_worker(tmp_path_factory.mktemp("worker")) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

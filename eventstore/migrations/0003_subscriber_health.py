@@ -5,47 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('eventstore', '0002_event_rows_are_immutable'),
+        ("eventstore", "0002_event_rows_are_immutable"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SkippedEvent',
+            name="SkippedEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subscriber', models.CharField(max_length=100)),
-                ('position', models.BigIntegerField()),
-                ('event_id', models.UUIDField(null=True)),
-                ('event_type', models.CharField(max_length=100)),
-                ('error', models.TextField(blank=True)),
-                ('skipped_by', models.CharField(max_length=150)),
-                ('reason', models.TextField()),
-                ('skipped_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subscriber", models.CharField(max_length=100)),
+                ("position", models.BigIntegerField()),
+                ("event_id", models.UUIDField(null=True)),
+                ("event_type", models.CharField(max_length=100)),
+                ("error", models.TextField(blank=True)),
+                ("skipped_by", models.CharField(max_length=150)),
+                ("reason", models.TextField()),
+                ("skipped_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-skipped_at'],
+                "ordering": ["-skipped_at"],
             },
         ),
         migrations.AddField(
-            model_name='checkpoint',
-            name='failed_position',
+            model_name="checkpoint",
+            name="failed_position",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='checkpoint',
-            name='last_error',
+            model_name="checkpoint",
+            name="last_error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='checkpoint',
-            name='last_traceback',
+            model_name="checkpoint",
+            name="last_traceback",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='checkpoint',
-            name='state',
-            field=models.CharField(choices=[('running', 'Running'), ('failed', 'Failed'), ('rebuilding', 'Rebuilding')], default='running', max_length=20),
+            model_name="checkpoint",
+            name="state",
+            field=models.CharField(
+                choices=[("running", "Running"), ("failed", "Failed"), ("rebuilding", "Rebuilding")],
+                default="running",
+                max_length=20,
+            ),
         ),
     ]

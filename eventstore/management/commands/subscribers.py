@@ -38,8 +38,8 @@ class Command(BaseCommand):
         self.print_status()
 
     def print_status(self) -> None:
-        self.stdout.write(f"{'name':<20} {'state':<12} {'position':>10} {'head':>10} {'lag':>8} {'lag_s':>8}  last_error")
+        row = "{:<20} {:<12} {:>10} {:>10} {:>8} {:>8}  {}"
+        self.stdout.write(row.format("name", "state", "position", "head", "lag", "lag_s", "last_error"))
         for s in subscriber_statuses():
-            self.stdout.write(
-                f"{s.name:<20} {s.state:<12} {s.position:>10} {s.head:>10} {s.lag:>8} {s.lag_seconds:>8.1f}  {s.last_error}"
-            )
+            lag_seconds = f"{s.lag_seconds:.1f}"
+            self.stdout.write(row.format(s.name, s.state, s.position, s.head, s.lag, lag_seconds, s.last_error))
