@@ -1,11 +1,66 @@
-"""`CustomerViewProjection`: keeps `CustomerView` (name, email, order count, total spent)."""
+"""`CustomerViewProjection`: keeps `CustomerView` (name, email, order count, total spent).
 
-from django.db.models import F
+Like every projection here, a batch is applied in memory to the rows it touches, which
+are loaded once and upserted at the end.
+"""
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import Subscriber, handles
 from queries_app.models import CustomerOrderTotal, CustomerView
 from queries_app.projections.values import line_amount, lines_total
+
+CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
+CUSTOMER_FIELDS = [f.name for f in CustomerView._meta.concrete_fields if not f.primary_key]
+
+
+class CustomerBatch:
+    """The customers and per-order totals one batch of events touches."""
+
+    def __init__(self, events: Iterable[RecordedEvent]) -> None:
+        events = list(events)
+        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS}
+        self.orders = {str(o.order_id): o for o in CustomerOrderTotal.objects.filter(order_id__in=order_ids)}
+        customer_ids = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
+        customer_ids |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
+        customer_ids |= {str(o.customer_id) for o in self.orders.values()}
+        self.customers = {str(c.id): c for c in CustomerView.objects.filter(id__in=customer_ids)}
+        self.changed_customers: set[str] = set()
+        self.changed_orders: set[str] = set()
+
+    def spend(self, customer_id: str, amount: Decimal, event: RecordedEvent) -> None:
+        customer = self.customers.get(str(customer_id))
+        if customer is None:
+            return  # an order of a customer this log never registered: nothing to count it on
+        customer.total_spent += amount
+        customer.updated_at = event.recorded_at
+        self.changed_customers.add(str(customer_id))
+
+    def order(self, event: RecordedEvent) -> CustomerOrderTotal:
+        try:
+            order = self.orders[event.stream_id]
+        except KeyError:
+            raise LookupError(f"{event.event_type} for order {event.stream_id}, which was never placed") from None
+        self.changed_orders.add(event.stream_id)
+        return order
+
+    def save(self) -> None:
+        if self.changed_customers:
+            CustomerView.objects.bulk_create(
+                [self.customers[c] for c in self.changed_customers],
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=CUSTOMER_FIELDS,
+            )
+        if self.changed_orders:
+            CustomerOrderTotal.objects.bulk_create(
+                [self.orders[o] for o in self.changed_orders],
+                update_conflicts=True,
+                unique_fields=["order_id"],
+                update_fields=["customer_id", "total", "cancelled"],
+            )
 
 
 class CustomerViewProjection(Subscriber):
@@ -15,54 +70,63 @@ class CustomerViewProjection(Subscriber):
         CustomerOrderTotal.objects.all().delete()
         CustomerView.objects.all().delete()
 
+    def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
+        batch = CustomerBatch(events)
+        for event in events:
+            getattr(self, self.handlers[event.event_type])(batch, event)
+        batch.save()
+
     @handles("CustomerRegistered")
-    def registered(self, event: RecordedEvent) -> None:
-        CustomerView.objects.create(
+    def registered(self, batch: CustomerBatch, event: RecordedEvent) -> None:
+        batch.customers[event.stream_id] = CustomerView(
             id=event.stream_id,
             name=event.data["name"],
             email=event.data["email"],
+            order_count=0,
+            total_spent=Decimal("0"),
             registered_at=event.recorded_at,
             updated_at=event.recorded_at,
             version=event.version,
         )
+        batch.changed_customers.add(event.stream_id)
 
     @handles("CustomerUpdated")
-    def updated(self, event: RecordedEvent) -> None:
-        CustomerView.objects.filter(id=event.stream_id).update(
-            name=event.data["name"], email=event.data["email"], updated_at=event.recorded_at, version=event.version
-        )
+    def updated(self, batch: CustomerBatch, event: RecordedEvent) -> None:
+        customer = batch.customers.get(event.stream_id)
+        if customer is None:
+            raise LookupError(f"CustomerUpdated for customer {event.stream_id}, who was never registered")
+        customer.name, customer.email = event.data["name"], event.data["email"]
+        customer.updated_at, customer.version = event.recorded_at, event.version
+        batch.changed_customers.add(event.stream_id)
 
     @handles("OrderPlaced")
-    def order_placed(self, event: RecordedEvent) -> None:
+    def order_placed(self, batch: CustomerBatch, event: RecordedEvent) -> None:
         total = lines_total(event.data["lines"])
         customer_id = event.data["customer_id"]
-        CustomerOrderTotal.objects.create(order_id=event.stream_id, customer_id=customer_id, total=total)
-        CustomerView.objects.filter(id=customer_id).update(
-            order_count=F("order_count") + 1, total_spent=F("total_spent") + total, updated_at=event.recorded_at
+        batch.orders[event.stream_id] = CustomerOrderTotal(
+            order_id=event.stream_id, customer_id=customer_id, total=total
         )
+        batch.changed_orders.add(event.stream_id)
+        if customer_id in batch.customers:
+            batch.customers[customer_id].order_count += 1
+        batch.spend(customer_id, total, event)
 
     @handles("ItemAdded")
-    def item_added(self, event: RecordedEvent) -> None:
-        self._change_total(event, line_amount(event.data))
+    def item_added(self, batch: CustomerBatch, event: RecordedEvent) -> None:
+        self._change_total(batch, event, line_amount(event.data))
 
     @handles("ItemRemoved")
-    def item_removed(self, event: RecordedEvent) -> None:
-        self._change_total(event, -line_amount(event.data))
+    def item_removed(self, batch: CustomerBatch, event: RecordedEvent) -> None:
+        self._change_total(batch, event, -line_amount(event.data))
 
     @handles("OrderCancelled")
-    def order_cancelled(self, event: RecordedEvent) -> None:
-        order = CustomerOrderTotal.objects.get(order_id=event.stream_id)
+    def order_cancelled(self, batch: CustomerBatch, event: RecordedEvent) -> None:
+        order = batch.order(event)
         order.cancelled = True
-        order.save(update_fields=["cancelled"])
-        CustomerView.objects.filter(id=order.customer_id).update(
-            total_spent=F("total_spent") - order.total, updated_at=event.recorded_at
-        )
+        batch.spend(order.customer_id, -order.total, event)
 
-    def _change_total(self, event: RecordedEvent, amount) -> None:
-        order = CustomerOrderTotal.objects.get(order_id=event.stream_id)
+    def _change_total(self, batch: CustomerBatch, event: RecordedEvent, amount: Decimal) -> None:
+        order = batch.order(event)
         order.total += amount
-        order.save(update_fields=["total"])
         if not order.cancelled:
-            CustomerView.objects.filter(id=order.customer_id).update(
-                total_spent=F("total_spent") + amount, updated_at=event.recorded_at
-            )
+            batch.spend(order.customer_id, amount, event)

@@ -1,11 +1,75 @@
-"""`OrderSummaryProjection`: keeps `OrderSummary` and its lines, with the customer's current name."""
+"""`OrderSummaryProjection`: keeps `OrderSummary` and its lines, with the customer's current name.
 
-from django.db.models import F
+A batch is applied in memory and written with a handful of bulk statements: the rows the
+batch touches are loaded once, each event changes them, and they are upserted at the end.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import Subscriber, handles
 from queries_app.models import OrderCustomerName, OrderSummary, OrderSummaryLine
 from queries_app.projections.values import line_amount, lines_total, money
+
+CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
+ORDER_FIELDS = [f.name for f in OrderSummary._meta.concrete_fields if not f.primary_key]
+
+
+class OrderBatch:
+    """The orders, lines and customer names one batch of events touches."""
+
+    def __init__(self, events: Iterable[RecordedEvent]) -> None:
+        events = list(events)
+        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS}
+        customer_ids = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
+        customer_ids |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
+        self.orders = {str(o.id): o for o in OrderSummary.objects.filter(id__in=order_ids)}
+        self.lines: dict[str, dict[str, OrderSummaryLine]] = defaultdict(dict)
+        for line in OrderSummaryLine.objects.filter(order_id__in=list(self.orders)):
+            self.lines[str(line.order_id)][line.sku] = line
+        self.names = {
+            str(c): n for c, n in OrderCustomerName.objects.filter(customer_id__in=customer_ids).values_list()
+        }
+        self.changed_names: set[str] = set()
+        self.renamed: dict[str, str] = {}
+        self.changed_orders: set[str] = set()
+        self.changed_lines: set[str] = set()
+
+    def order(self, event: RecordedEvent) -> OrderSummary:
+        try:
+            order = self.orders[event.stream_id]
+        except KeyError:
+            raise LookupError(f"{event.event_type} for order {event.stream_id}, which was never placed") from None
+        order.updated_at, order.version = event.recorded_at, event.version
+        self.changed_orders.add(event.stream_id)
+        return order
+
+    def save(self) -> None:
+        if self.changed_names:
+            OrderCustomerName.objects.bulk_create(
+                [OrderCustomerName(customer_id=c, name=self.names[c]) for c in self.changed_names],
+                update_conflicts=True,
+                unique_fields=["customer_id"],
+                update_fields=["name"],
+            )
+        for customer_id, name in self.renamed.items():
+            # Orders of this customer that this batch did not load.
+            OrderSummary.objects.filter(customer_id=customer_id).exclude(customer_name=name).update(customer_name=name)
+        if self.changed_orders:
+            OrderSummary.objects.bulk_create(
+                [self.orders[o] for o in self.changed_orders],
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=ORDER_FIELDS,
+            )
+        if self.changed_lines:
+            OrderSummaryLine.objects.filter(order_id__in=list(self.changed_lines)).delete()
+            OrderSummaryLine.objects.bulk_create(
+                OrderSummaryLine(order_id=o, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+                for o in self.changed_lines
+                for line in self.lines[o].values()
+            )
 
 
 class OrderSummaryProjection(Subscriber):
@@ -16,25 +80,33 @@ class OrderSummaryProjection(Subscriber):
         OrderSummary.objects.all().delete()
         OrderCustomerName.objects.all().delete()
 
+    def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
+        batch = OrderBatch(events)
+        for event in events:
+            getattr(self, self.handlers[event.event_type])(batch, event)
+        batch.save()
+
     @handles("CustomerRegistered", "CustomerUpdated")
-    def customer_named(self, event: RecordedEvent) -> None:
-        name = event.data["name"]
-        OrderCustomerName.objects.update_or_create(customer_id=event.stream_id, defaults={"name": name})
+    def customer_named(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        customer_id, name = event.stream_id, event.data["name"]
+        batch.names[customer_id] = name
+        batch.changed_names.add(customer_id)
         if event.event_type == "CustomerUpdated":
             # Renaming a customer renames them on every order they have.
-            OrderSummary.objects.filter(customer_id=event.stream_id).exclude(customer_name=name).update(
-                customer_name=name
-            )
+            batch.renamed[customer_id] = name
+            for order_id, order in batch.orders.items():
+                if str(order.customer_id) == customer_id:
+                    order.customer_name = name
+                    batch.changed_orders.add(order_id)
 
     @handles("OrderPlaced")
-    def placed(self, event: RecordedEvent) -> None:
+    def placed(self, batch: OrderBatch, event: RecordedEvent) -> None:
         lines = event.data["lines"]
         customer_id = event.data["customer_id"]
-        customer = OrderCustomerName.objects.filter(customer_id=customer_id).first()
-        order = OrderSummary.objects.create(
+        batch.orders[event.stream_id] = OrderSummary(
             id=event.stream_id,
             customer_id=customer_id,
-            customer_name=customer.name if customer else "",
+            customer_name=batch.names.get(customer_id, ""),
             item_count=sum(int(line["quantity"]) for line in lines),
             total=lines_total(lines),
             status=OrderSummary.Status.PLACED,
@@ -42,40 +114,42 @@ class OrderSummaryProjection(Subscriber):
             updated_at=event.recorded_at,
             version=event.version,
         )
-        OrderSummaryLine.objects.bulk_create(
-            OrderSummaryLine(
-                order=order, sku=line["sku"], quantity=line["quantity"], unit_price=money(line["unit_price"])
+        batch.lines[event.stream_id] = {
+            line["sku"]: OrderSummaryLine(
+                sku=line["sku"], quantity=int(line["quantity"]), unit_price=money(line["unit_price"])
             )
             for line in lines
-        )
+        }
+        batch.changed_orders.add(event.stream_id)
+        batch.changed_lines.add(event.stream_id)
 
     @handles("ItemAdded")
-    def item_added(self, event: RecordedEvent) -> None:
+    def item_added(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        order = batch.order(event)
         sku, quantity = event.data["sku"], int(event.data["quantity"])
-        line, created = OrderSummaryLine.objects.get_or_create(
-            order_id=event.stream_id,
-            sku=sku,
-            defaults={"quantity": quantity, "unit_price": money(event.data["unit_price"])},
-        )
-        if not created:
-            OrderSummaryLine.objects.filter(pk=line.pk).update(quantity=F("quantity") + quantity)
-        self._touch(event, item_count=F("item_count") + quantity, total=F("total") + line_amount(event.data))
+        lines = batch.lines[event.stream_id]
+        if sku in lines:
+            lines[sku].quantity += quantity
+        else:
+            lines[sku] = OrderSummaryLine(sku=sku, quantity=quantity, unit_price=money(event.data["unit_price"]))
+        order.item_count += quantity
+        order.total += line_amount(event.data)
+        batch.changed_lines.add(event.stream_id)
 
     @handles("ItemRemoved")
-    def item_removed(self, event: RecordedEvent) -> None:
-        OrderSummaryLine.objects.filter(order_id=event.stream_id, sku=event.data["sku"]).delete()
-        quantity = int(event.data["quantity"])
-        self._touch(event, item_count=F("item_count") - quantity, total=F("total") - line_amount(event.data))
+    def item_removed(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        order = batch.order(event)
+        batch.lines[event.stream_id].pop(event.data["sku"], None)
+        order.item_count -= int(event.data["quantity"])
+        order.total -= line_amount(event.data)
+        batch.changed_lines.add(event.stream_id)
 
     @handles("OrderShipped")
-    def shipped(self, event: RecordedEvent) -> None:
-        self._touch(event, status=OrderSummary.Status.SHIPPED)
+    def shipped(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        batch.order(event).status = OrderSummary.Status.SHIPPED
 
     @handles("OrderCancelled")
-    def cancelled(self, event: RecordedEvent) -> None:
-        self._touch(event, status=OrderSummary.Status.CANCELLED, cancel_reason=event.data["reason"])
-
-    def _touch(self, event: RecordedEvent, **changes) -> None:
-        OrderSummary.objects.filter(id=event.stream_id).update(
-            updated_at=event.recorded_at, version=event.version, **changes
-        )
+    def cancelled(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        order = batch.order(event)
+        order.status = OrderSummary.Status.CANCELLED
+        order.cancel_reason = event.data["reason"]
