@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-bench.txt | cksum | cut -d' ' -f1)
 
 # The suite runs against the real PostgreSQL and Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs
@@ -12,10 +12,11 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt
+# requirements-bench.txt too: the suite runs a quick benchmark to keep the harness working.
+$(STAMP): requirements.txt requirements-bench.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-bench.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -41,6 +42,11 @@ lint: install
 format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# Benchmarks against the peers, in one run (README "Performance"); ARGS=--quick for a smoke run.
+# Uses the PostgreSQL and Redis that are there; creates and drops its own databases and keys.
+bench: install
+	$(PY) -m bench $(ARGS)
 
 clean:
 	rm -rf var .pytest_cache

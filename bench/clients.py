@@ -59,8 +59,12 @@ def _ours_add_item(order_ids: list[str]) -> Callable[[], None]:
 
     def op() -> None:
         n = next(counter)
-        command = AddItem(order_id=uuid.UUID(order_ids[n % len(order_ids)]), sku=f"B-{os.getpid()}-{n}",
-                          quantity=1, unit_price=Decimal("1.50"))  # fmt: skip
+        command = AddItem(
+            order_id=uuid.UUID(order_ids[n % len(order_ids)]),
+            sku=f"B-{os.getpid()}-{n}",
+            quantity=1,
+            unit_price=Decimal("1.50"),
+        )
         bus.dispatch(command, CommandContext(user="bench"))
 
     return op
@@ -145,7 +149,7 @@ class ClientPool:
     def rate(self, kind: str, clients: int, args_per_client: list[tuple] | None = None) -> float:
         """Operations per second, summed over `clients` processes, for one fixed-length trial."""
         args = args_per_client or [()] * clients
-        start_at = time.time() + 1.0 + 0.15 * clients
+        start_at = time.time() + 0.4 + 0.05 * clients
         futures = [self.executor.submit(_run, kind, start_at, self.config.seconds, args[i]) for i in range(clients)]
         return sum(f.result() for f in futures) / self.config.seconds
 

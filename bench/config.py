@@ -65,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument("--clients", help="client counts of row 3, comma separated, default 4,8")
     args = parser.parse_args(argv)
     quick = args.quick
-    base = BenchConfig(events=2_000, orders=2_000, seconds=0.6, http_clients=4, quick=True) if quick else BenchConfig()
+    quick_base = BenchConfig(events=500, orders=500, seconds=0.3, clients=(2,), http_clients=4, quick=True)
+    base = quick_base if quick else BenchConfig()
     clients = tuple(int(n) for n in args.clients.split(",")) if args.clients else base.clients
     trials = max(3, args.trials or base.trials)
     return BenchConfig(

@@ -1,5 +1,6 @@
 """What the rows share: the run's config, its log directory, and the services it started."""
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,5 +21,7 @@ class Bench:
     base_port: int = 0
     processes: list[Managed] = field(default_factory=list)
 
+    started: float = field(default_factory=time.monotonic)
+
     def say(self, message: str) -> None:
-        print(f"[bench] {message}", flush=True)
+        print(f"[bench {time.monotonic() - self.started:6.1f}s] {message}", flush=True)

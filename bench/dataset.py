@@ -22,8 +22,17 @@ from commands_app.domain.registry import domain_events
 from eventstore.models import Event
 
 BATCH = 5_000
-COLUMNS = ("event_id", "stream_type", "stream_id", "version", "event_type", "schema_version", "data", "metadata",
-           "recorded_at")  # fmt: skip
+COLUMNS = (
+    "event_id",
+    "stream_type",
+    "stream_id",
+    "version",
+    "event_type",
+    "schema_version",
+    "data",
+    "metadata",
+    "recorded_at",
+)
 Row = tuple
 
 
@@ -41,8 +50,17 @@ class Clock:
 def event_row(stream_type: str, stream_id: str, version: int, event: object, at: datetime) -> Row:
     name = domain_events.type_name(event)
     metadata = {"correlation_id": str(uuid.uuid4()), "causation_id": None, "command": "bench-setup", "user": "bench"}
-    return (uuid.uuid4(), stream_type, stream_id, version, name, domain_events.schema_version(name),
-            json.dumps(domain_events.serialize(event)), json.dumps(metadata), at)  # fmt: skip
+    return (
+        uuid.uuid4(),
+        stream_type,
+        stream_id,
+        version,
+        name,
+        domain_events.schema_version(name),
+        json.dumps(domain_events.serialize(event)),
+        json.dumps(metadata),
+        at,
+    )
 
 
 def copy_rows(rows: Iterable[Row]) -> int:
@@ -51,18 +69,21 @@ def copy_rows(rows: Iterable[Row]) -> int:
     total = 0
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, BATCH)):
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row(row)
+        statement = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in batch:
+                copy.write_row(row)
         total += len(batch)
     return total
 
 
 def lines(rng: random.Random, count: int) -> tuple[OrderLine, ...]:
     return tuple(
-        OrderLine(sku=f"SKU-{rng.randrange(10_000):05d}-{i}", quantity=rng.randint(1, 5),
-                  unit_price=Decimal(rng.randint(100, 99_999)) / 100)  # fmt: skip
+        OrderLine(
+            sku=f"SKU-{rng.randrange(10_000):05d}-{i}",
+            quantity=rng.randint(1, 5),
+            unit_price=Decimal(rng.randint(100, 99_999)) / 100,
+        )
         for i in range(count)
     )
 
@@ -74,8 +95,9 @@ def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
     clock = Clock()
     customers = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(max(1, total // 100))]
     for i, customer_id in enumerate(customers):
-        yield event_row("Customer", customer_id, 1, CustomerRegistered(name=f"Customer {i}", email=f"c{i}@ex.com"),
-                        clock.tick())  # fmt: skip
+        yield event_row(
+            "Customer", customer_id, 1, CustomerRegistered(name=f"Customer {i}", email=f"c{i}@ex.com"), clock.tick()
+        )
     open_orders: OrderedDict[str, int] = OrderedDict()  # the newest 1,000 open orders and their versions
     for n in range(total - len(customers)):
         roll = rng.random()
@@ -103,8 +125,9 @@ def orders_with_events(order_ids: Iterable[str], events_per_order: int, customer
     clock = Clock()
     rng = random.Random(11)
     for order_id in order_ids:
-        yield event_row("Order", order_id, 1, OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, 1)),
-                        clock.tick())  # fmt: skip
+        yield event_row(
+            "Order", order_id, 1, OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, 1)), clock.tick()
+        )
         for version in range(2, events_per_order + 1):
             event = ItemAdded(sku=f"POOL-{version}", quantity=1, unit_price=Decimal("1.50"))
             yield event_row("Order", order_id, version, event, clock.tick())
@@ -117,3 +140,45 @@ def more_orders(count: int, customer_id: str, seed: int = 13) -> Iterator[Row]:
     for _ in range(count):
         event = OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, rng.randint(1, 3)))
         yield event_row("Order", str(uuid.UUID(int=rng.getrandbits(128))), 1, event, clock.tick())
+
+
+def fill_order_summaries(after_position: int) -> int:
+    """Write the order rows of every OrderPlaced after `after_position`, in bulk, batch by batch."""
+    from eventstore.store import EventStore
+    from queries_app.models import OrderCustomerName, OrderSummary, OrderSummaryLine
+
+    names = dict(OrderCustomerName.objects.values_list("customer_id", "name"))
+    written, store = 0, EventStore()
+    while batch := store.read_all(after_position, BATCH, ["OrderPlaced"]):
+        orders, lines = [], []
+        for event in batch:
+            customer = uuid.UUID(event.data["customer_id"])
+            rows = event.data["lines"]
+            orders.append(
+                OrderSummary(
+                    id=event.stream_id,
+                    customer_id=customer,
+                    customer_name=names.get(customer, ""),
+                    item_count=sum(int(line["quantity"]) for line in rows),
+                    total=sum((int(line["quantity"]) * Decimal(line["unit_price"]) for line in rows), Decimal(0)),
+                    status=OrderSummary.Status.PLACED,
+                    placed_at=event.recorded_at,
+                    updated_at=event.recorded_at,
+                    version=event.version,
+                )
+            )
+            lines += [
+                OrderSummaryLine(
+                    order_id=event.stream_id,
+                    sku=line["sku"],
+                    quantity=line["quantity"],
+                    unit_price=Decimal(line["unit_price"]),
+                )
+                for line in rows
+            ]
+        with transaction.atomic():
+            OrderSummary.objects.bulk_create(orders)
+            OrderSummaryLine.objects.bulk_create(lines)
+        written += len(orders)
+        after_position = batch[-1].position
+    return written

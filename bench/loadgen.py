@@ -39,15 +39,21 @@ def _request(plan: str, n: int, paths: list[str]) -> tuple[str, str, str | None]
         body = {"name": "Ada Lovelace", "email": "ada@example.com"}
         return "POST", "/api/commands/register-customer/", json.dumps(body)
     if plan == "crud_create":
-        body = {"stream_type": "Customer", "stream_id": str(uuid.uuid4()), "version": 1,
-                "event_type": "CustomerRegistered", "data": {"name": "Ada Lovelace", "email": "ada@example.com"},
-                "metadata": {"user": "bench"}}  # fmt: skip
+        body = {
+            "stream_type": "Customer",
+            "stream_id": str(uuid.uuid4()),
+            "version": 1,
+            "event_type": "CustomerRegistered",
+            "data": {"name": "Ada Lovelace", "email": "ada@example.com"},
+            "metadata": {"user": "bench"},
+        }
         return "POST", "/bench-crud/events/", json.dumps(body)
     return "GET", paths[n % len(paths)], None
 
 
-def _client(port: int, token: str, plan: str, paths: list[str], offset: int, start_at: float, seconds: float,
-            out: Load) -> None:  # fmt: skip
+def _client(
+    port: int, token: str, plan: str, paths: list[str], offset: int, start_at: float, seconds: float, out: Load
+) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Accept": "application/json"}
     time.sleep(max(0.0, start_at - time.time()))
@@ -73,8 +79,9 @@ def _client(port: int, token: str, plan: str, paths: list[str], offset: int, sta
     conn.close()
 
 
-def _process(port: int, token: str, plan: str, paths: list[str], threads: int, first: int, start_at: float,
-             seconds: float) -> Load:  # fmt: skip
+def _process(
+    port: int, token: str, plan: str, paths: list[str], threads: int, first: int, start_at: float, seconds: float
+) -> Load:
     results = [Load(seconds) for _ in range(threads)]
     workers = [
         threading.Thread(target=_client, args=(port, token, plan, paths, (first + i) * 101, start_at, seconds, out))
@@ -102,7 +109,7 @@ class LoadGenerator:
     def run(self, port: int, token: str, plan: str, clients: int, seconds: float, paths: list[str] = ()) -> Load:
         procs = min(self.processes, clients)
         per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-        start_at = time.time() + 0.5
+        start_at = time.time() + 0.3
         firsts = [sum(per[:i]) for i in range(procs)]
         futures = [
             self.executor.submit(_process, port, token, plan, list(paths), per[i], firsts[i], start_at, seconds)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -91,7 +92,7 @@ class Managed:
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
 
-    def wait_for(self, ready: "callable", timeout: float = 60.0) -> None:
+    def wait_for(self, ready: Callable[[], bool], timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -115,8 +116,16 @@ class Managed:
 def start_gunicorn(config: BenchConfig, settings_module: str, name: str, log_dir: Path) -> tuple[Managed, int]:
     """gunicorn serving `config.wsgi` on loopback, plain HTTP, sync workers (its default)."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(config.gunicorn_workers)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(config.gunicorn_workers),
+    ]
     process = Managed(name, command, service_env(config, settings_module, "http"), log_dir)
 
     def listening() -> bool:
@@ -130,11 +139,40 @@ def start_gunicorn(config: BenchConfig, settings_module: str, name: str, log_dir
     return process, port
 
 
-def start_worker(config: BenchConfig, settings_module: str, name: str, phase: str, log_dir: Path) -> Managed:
-    """`celery -A config worker` (with beat, as `make run` starts it) on this run's Redis prefix."""
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--loglevel=info",
-               "--concurrency=2", "--without-gossip", "--without-mingle", "-n", f"{name}-{config.run_id}@%h",
-               "--schedule", str(log_dir / f"{name}-beat-schedule")]  # fmt: skip
+def start_worker(
+    config: BenchConfig,
+    settings_module: str,
+    name: str,
+    phase: str,
+    log_dir: Path,
+    queue: str | None = None,
+    wait: bool = True,
+) -> Managed:
+    """`celery -A config worker` on this run's Redis prefix; with beat (as `make run` starts
+    it) on the default queue, without beat when it serves a baseline's own queue."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--loglevel=info",
+        "--concurrency=2",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"{name}-{config.run_id}@%h",
+    ]
+    if queue:
+        command += ["-Q", queue]
+    else:
+        command += ["--beat", "--schedule", str(log_dir / f"{name}-beat-schedule")]
     worker = Managed(name, command, service_env(config, settings_module, phase), log_dir)
-    worker.wait_for(lambda: " ready." in worker.log_path.read_text(), timeout=90)
+    if wait:
+        wait_ready(worker)
     return worker
+
+
+def wait_ready(worker: Managed) -> None:
+    worker.wait_for(lambda: " ready." in worker.log_path.read_text(), timeout=90)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
 from celery import current_app
@@ -64,6 +65,21 @@ class RecordedEvent:
     data: dict
     metadata: dict
     recorded_at: datetime
+
+    # Read paths fetch these columns as tuples: building model instances first costs
+    # about a third of a projection rebuild.
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "position",
+        "event_id",
+        "stream_type",
+        "stream_id",
+        "version",
+        "event_type",
+        "schema_version",
+        "data",
+        "metadata",
+        "recorded_at",
+    )
 
     @classmethod
     def from_row(cls, row: Event) -> "RecordedEvent":
@@ -165,7 +181,7 @@ class EventStore:
     def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         """Every event of one stream after `after_version`, in version order."""
         rows = Event.objects.using(self.using).filter(stream_id=str(stream_id), version__gt=after_version)
-        return [RecordedEvent.from_row(row) for row in rows.order_by("version")]
+        return [RecordedEvent(*values) for values in rows.order_by("version").values_list(*RecordedEvent.COLUMNS)]
 
     def read_all(
         self, after_position: int = 0, limit: int = 500, event_types: Sequence[str] | None = None
@@ -174,7 +190,8 @@ class EventStore:
         rows = Event.objects.using(self.using).filter(position__gt=after_position)
         if event_types is not None:
             rows = rows.filter(event_type__in=event_types)
-        return [RecordedEvent.from_row(row) for row in rows.order_by("position")[:limit]]
+        rows = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
+        return [RecordedEvent(*values) for values in rows]
 
     def iter_all(self, after_position: int = 0, batch_size: int = 500) -> Iterator[RecordedEvent]:
         """The whole log after `after_position`, fetched in batches so memory stays bounded."""

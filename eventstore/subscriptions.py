@@ -226,10 +226,3 @@ def catch_up_all(batch_size: int | None = None) -> dict[str, int]:
         except Exception:
             logger.exception("subscriber %s could not catch up; its checkpoint did not move", subscriber.name)
     return results
-
-
-def all_caught_up_to(position: int) -> bool:
-    """True when every registered subscriber's checkpoint is at or past `position`."""
-    names = [s.name for s in registered_subscribers()]
-    done = Checkpoint.objects.filter(name__in=names, position__gte=position).count()
-    return done == len(names)

@@ -2,18 +2,31 @@
 
 from celery import shared_task
 
-from eventstore.subscriptions import all_caught_up_to, catch_up_all
+from eventstore.models import Checkpoint
+from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers
 
 
 @shared_task(name="eventstore.tasks.wake_subscribers")
 def wake_subscribers(position: int | None = None) -> None:
-    """Sent after a commit that appended up to `position`."""
-    if position is not None and all_caught_up_to(position):
-        return  # a duplicate or late wake-up: an earlier one already delivered this
-    catch_up_all()
+    """Sent after a commit that appended up to `position`: one catch-up task per subscriber behind it.
+
+    One task per subscriber lets different subscribers run in parallel on different worker
+    processes; the checkpoint lock keeps each one to a single runner at a time.
+    """
+    names = [s.name for s in registered_subscribers()]
+    if position is not None:
+        done = set(Checkpoint.objects.filter(name__in=names, position__gte=position).values_list("name", flat=True))
+        names = [name for name in names if name not in done]  # a duplicate or late wake-up drops out here
+    for name in names:
+        catch_up_subscriber.delay(name)
+
+
+@shared_task(name="eventstore.tasks.catch_up_subscriber")
+def catch_up_subscriber(name: str) -> int:
+    return catch_up(get_subscriber(name))
 
 
 @shared_task(name="eventstore.tasks.sweep_subscribers")
 def sweep_subscribers() -> None:
     """Run by Celery beat, so a lost wake-up (or a broker outage) only delays projections."""
-    catch_up_all()
+    wake_subscribers(None)

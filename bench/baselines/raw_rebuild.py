@@ -103,24 +103,29 @@ def apply_batch(conn: psycopg.Connection, rows: list[tuple]) -> None:  # noqa: C
             )
         wanted = list({p[0] for p in placed.values()} - names.keys())
         if wanted:
-            cur.execute("SELECT customer_id::text, name FROM raw_order_customer_name WHERE customer_id = ANY(%s)",
-                        (wanted,))  # fmt: skip
+            cur.execute(
+                "SELECT customer_id::text, name FROM raw_order_customer_name WHERE customer_id = ANY(%s)", (wanted,)
+            )
             names.update(cur.fetchall())
         if placed:
             cur.executemany(
                 "INSERT INTO raw_order_summary VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s, %s)",
                 [(oid, p[0], names.get(p[0], ""), p[1], p[2], p[3], p[4], p[5], p[6]) for oid, p in placed.items()],
             )
-            cur.executemany("INSERT INTO raw_customer_order_total VALUES (%s, %s, %s, false)",
-                            [(oid, p[0], p[2]) for oid, p in placed.items()])  # fmt: skip
+            cur.executemany(
+                "INSERT INTO raw_customer_order_total VALUES (%s, %s, %s, false)",
+                [(oid, p[0], p[2]) for oid, p in placed.items()],
+            )
         if order_delta:
             cur.executemany(
                 "UPDATE raw_order_summary SET item_count = item_count + %s, total = total + %s, "
                 "status = COALESCE(%s, status), version = %s, updated_at = %s WHERE id = %s",
                 [(*d, oid) for oid, d in order_delta.items()],
             )
-            cur.executemany("UPDATE raw_customer_order_total SET total = total + %s WHERE order_id = %s",
-                            [(d[1], oid) for oid, d in order_delta.items() if d[1]])  # fmt: skip
+            cur.executemany(
+                "UPDATE raw_customer_order_total SET total = total + %s WHERE order_id = %s",
+                [(d[1], oid) for oid, d in order_delta.items() if d[1]],
+            )
         if lines:
             cur.executemany(
                 "INSERT INTO raw_order_summary_line (order_id, sku, quantity, unit_price) VALUES (%s, %s, %s, %s) "
@@ -133,8 +138,11 @@ def apply_batch(conn: psycopg.Connection, rows: list[tuple]) -> None:  # noqa: C
             spent[p[0]][0] += 1
             spent[p[0]][1] += p[2]
         if order_delta:
-            cur.execute("SELECT order_id::text, customer_id::text FROM raw_customer_order_total "
-                        "WHERE order_id = ANY(%s) AND NOT cancelled", (list(order_delta),))  # fmt: skip
+            cur.execute(
+                "SELECT order_id::text, customer_id::text FROM raw_customer_order_total "
+                "WHERE order_id = ANY(%s) AND NOT cancelled",
+                (list(order_delta),),
+            )
             for oid, customer_id in cur.fetchall():
                 spent[customer_id][1] += order_delta[oid][1]
         if spent:

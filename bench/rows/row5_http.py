@@ -34,6 +34,10 @@ def run(bench: Bench) -> RowResult:
         ratio=f"{vs:.2f}x CRUD",
         target=">=0.8x CRUD",
         met=vs >= 0.8,
-        detail={"req_per_s": {s: [x.rate for x in v] for s, v in res.items()}, "p50_ms": p50, "p99_ms": p99,
-                "gunicorn_workers": bench.config.gunicorn_workers},  # fmt: skip
+        detail={
+            "req_per_s": {s: [x.rate for x in v] for s, v in res.items()},
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "gunicorn_workers": bench.config.gunicorn_workers,
+        },
     )

@@ -49,8 +49,10 @@ def run(bench: Bench) -> RowResult:
     url = config.db_url(config.db_ours)
     res = alternate(config.trials, {"ours": ours_once, "raw": lambda: raw_once(url)})
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS raw_order_summary_line, raw_order_summary, raw_customer_view, "
-                     "raw_order_customer_name, raw_customer_order_total, raw_checkpoint")  # fmt: skip
+        conn.execute(
+            "DROP TABLE IF EXISTS raw_order_summary_line, raw_order_summary, raw_customer_view, "
+            "raw_order_customer_name, raw_customer_order_total, raw_checkpoint"
+        )
     ours, raw = median(res["ours"]), median(res["raw"])
     vs = ratio(ours, raw)
     return RowResult(

@@ -3,12 +3,12 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from eventstore.models import Checkpoint
 from eventstore.store import EventStore
 from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber, registered_subscribers
-from eventstore.tasks import wake_subscribers
+from eventstore.tasks import catch_up_subscriber
 from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine
 from tests.api.helpers import command, place_order, register_customer
 
@@ -32,8 +32,8 @@ def test_checkpoints_reach_the_head_and_a_second_catch_up_does_nothing(api):
     assert set(Checkpoint.objects.values_list("position", flat=True)) == {head}
     before = snapshot()
     assert catch_up_all() == {"customer_view": 0, "order_summary": 0}
-    wake_subscribers(head)
-    wake_subscribers(None)
+    for _ in range(2):  # the same wake-up, delivered again
+        assert catch_up_subscriber("order_summary") == 0
     assert snapshot() == before
 
 
@@ -51,6 +51,32 @@ def test_small_batches_give_the_same_result_as_one_big_batch(api):
     Checkpoint.objects.update(position=0)
     catch_up_all(batch_size=1000)
     assert snapshot() == small
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_different_subscribers_run_in_parallel_while_one_is_held(api):
+    place_order(api, register_customer(api))
+    held, release = threading.Event(), threading.Event()
+
+    def hold_customer_view():
+        try:
+            with transaction.atomic():
+                Checkpoint.objects.select_for_update().get(name="customer_view")
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    catch_up(get_subscriber("customer_view"))  # creates its checkpoint row
+    holder = threading.Thread(target=hold_customer_view)
+    holder.start()
+    try:
+        assert held.wait(10)
+        assert catch_up(get_subscriber("order_summary")) == 2  # not blocked by the other one's lock
+    finally:
+        release.set()
+        holder.join(10)
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")

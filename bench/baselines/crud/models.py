@@ -22,3 +22,6 @@ class CrudEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stream_id", "version"], name="crud_stream_version_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.event_type} {self.stream_id}@{self.version}"
