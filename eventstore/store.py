@@ -17,17 +17,16 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from celery import current_app
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from eventstore.models import Event
+from eventstore.wakeups import request_wake_up
 
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same in every writer.
 POSITION_LOCK_KEY = 0x45564E54  # "EVNT"
-WAKE_TASK = "eventstore.tasks.wake_subscribers"
 
 
 class ConcurrencyError(Exception):
@@ -105,16 +104,6 @@ class AppendResult:
     events: tuple[RecordedEvent, ...]
 
 
-def _notify_subscribers(position: int) -> None:
-    try:
-        # By name, so the store does not import the subscriber machinery that reads it.
-        current_app.send_task(WAKE_TASK, args=[position])
-    except Exception:
-        # The events are committed; the periodic sweep will deliver them. The client's
-        # command succeeded and must not see a broker failure.
-        logger.exception("could not enqueue the subscriber wake-up for position %s", position)
-
-
 class EventStore:
     """The append-only log. Every method runs on the `default` database."""
 
@@ -140,43 +129,65 @@ class EventStore:
         if not events:
             raise ValueError("append needs at least one event")
         stream_id = str(stream_id)
-        with transaction.atomic(using=self.using):
-            self._lock_positions()
-            current = self.stream_version(stream_id)
+        # No savepoint (two round trips saved on every append). A version mismatch is
+        # raised after the block, so the caller's transaction stays usable; only a lost
+        # race on the unique index, which PostgreSQL answers by aborting the transaction,
+        # leaves it unusable (a command then fails whole, and its retry starts afresh).
+        with transaction.atomic(using=self.using, savepoint=False):
+            current = self._lock_positions_and_read_version(stream_id)
             if expected_version is not None and current != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, current)
-            rows = [
-                Event(
-                    stream_type=stream_type,
-                    stream_id=stream_id,
-                    version=current + offset,
-                    event_type=event.event_type,
-                    schema_version=event.schema_version,
-                    data=event.data,
-                    metadata=event.metadata,
-                )
-                for offset, event in enumerate(events, start=1)
-            ]
-            try:
-                # A savepoint, so a lost race leaves the caller's transaction usable.
-                with transaction.atomic(using=self.using):
-                    Event.objects.using(self.using).bulk_create(rows)
-            except IntegrityError as error:
-                # The one place a database uniqueness failure becomes a ConcurrencyError.
-                raise ConcurrencyError(stream_id, current) from error
-            position = rows[-1].position
-            transaction.on_commit(functools.partial(_notify_subscribers, position), using=self.using, robust=True)
+                rows = []
+            else:
+                rows = self._insert(stream_id, stream_type, events, current, expected_version)
+        if not rows:
+            raise ConcurrencyError(stream_id, expected_version, current)
         return AppendResult(
             stream_id=stream_id,
             version=rows[-1].version,
-            position=position,
+            position=rows[-1].position,
             events=tuple(RecordedEvent.from_row(row) for row in rows),
         )
 
-    def _lock_positions(self) -> None:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSITION_LOCK_KEY])
+    def _insert(
+        self, stream_id: str, stream_type: str, events: Sequence[NewEvent], current: int, expected_version: int | None
+    ) -> list[Event]:
+        rows = [
+            Event(
+                stream_type=stream_type,
+                stream_id=stream_id,
+                version=current + offset,
+                event_type=event.event_type,
+                schema_version=event.schema_version,
+                data=event.data,
+                metadata=event.metadata,
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
+        try:
+            Event.objects.using(self.using).bulk_create(rows)
+        except IntegrityError as error:
+            # The one place a database uniqueness failure becomes a ConcurrencyError.
+            raise ConcurrencyError(stream_id, current if expected_version is None else expected_version) from error
+        transaction.on_commit(functools.partial(request_wake_up, rows[-1].position), using=self.using, robust=True)
+        return rows
+
+    def _lock_positions_and_read_version(self, stream_id: str) -> int:
+        """Take the position lock (PostgreSQL) and read the stream's version, in one round trip.
+
+        The version is read in a snapshot taken before the lock was granted, so it may be
+        stale when another append to the same stream committed meanwhile; the insert then
+        hits `UNIQUE(stream_id, version)` and the caller gets the `ConcurrencyError` it
+        would have got anyway.
+        """
+        if connection.vendor != "postgresql":
+            return self.stream_version(stream_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT pg_advisory_xact_lock(%s), "
+                f"(SELECT coalesce(max(version), 0) FROM {Event._meta.db_table} WHERE stream_id = %s)",
+                [POSITION_LOCK_KEY, stream_id],
+            )
+            return cursor.fetchone()[1]
 
     def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         """Every event of one stream after `after_version`, in version order."""

@@ -186,14 +186,12 @@ def run_one_at_a_time(subscriber: Subscriber, store: EventStore, count: int) -> 
     return Step(handled, more=True)
 
 
-def is_being_rebuilt(name: str) -> bool:
-    """True while a live rebuild holds this subscriber; waiting on its lock would park a worker.
+def rebuild_in_progress(name: str) -> bool:
+    """True while a live rebuild holds this subscriber's checkpoint lock.
 
     A `rebuilding` mark whose row is not locked is left by a rebuild that died (its
     transaction rolled back, so the old read model and checkpoint stand); it is ignored.
     """
-    if not Checkpoint.objects.filter(name=name, state=Checkpoint.State.REBUILDING).exists():
-        return False
     with transaction.atomic():
         return not Checkpoint.objects.select_for_update(skip_locked=True).filter(name=name).exists()
 
@@ -202,9 +200,11 @@ def catch_up(subscriber: Subscriber, batch_size: int | None = None, store: Event
     """Feed `subscriber` every event after its checkpoint, batch by batch; return how many."""
     batch_size = batch_size or settings.EVENTSTORE_BATCH_SIZE
     store = store or EventStore()
-    ensure_checkpoint(subscriber.name)
-    if is_being_rebuilt(subscriber.name):
-        return 0  # the rebuild ends caught up to the head
+    state = Checkpoint.objects.filter(name=subscriber.name).values_list("state", flat=True).first()
+    if state is None:
+        ensure_checkpoint(subscriber.name)
+    elif state == Checkpoint.State.REBUILDING and rebuild_in_progress(subscriber.name):
+        return 0  # waiting on the rebuild's lock would park a worker; the rebuild ends at the head
     handled = 0
     while True:
         try:

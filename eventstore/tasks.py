@@ -3,22 +3,28 @@
 from celery import shared_task
 
 from eventstore.models import Checkpoint
+from eventstore.store import EventStore
 from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers
+from eventstore.wakeups import wake_up_started
 
 
 @shared_task(name="eventstore.tasks.wake_subscribers")
 def wake_subscribers(position: int | None = None) -> None:
-    """Sent after a commit that appended up to `position`: one catch-up task per subscriber behind it.
+    """Sent after a commit: one catch-up task per subscriber that is behind the head.
 
-    One task per subscriber lets different subscribers run in parallel on different worker
-    processes; the checkpoint lock keeps each one to a single runner at a time.
+    `position` is only the first of the commits this wake-up may stand for (the others
+    found it pending and sent nothing), so "behind" is measured against the head, read
+    after the pending flag is cleared. One task per subscriber lets different subscribers
+    run in parallel on different worker processes; the checkpoint lock keeps each one to
+    a single runner at a time.
     """
+    wake_up_started()
+    head = EventStore().head()
     names = [s.name for s in registered_subscribers()]
-    if position is not None:
-        done = set(Checkpoint.objects.filter(name__in=names, position__gte=position).values_list("name", flat=True))
-        names = [name for name in names if name not in done]  # a duplicate or late wake-up drops out here
+    done = set(Checkpoint.objects.filter(name__in=names, position__gte=head).values_list("name", flat=True))
     for name in names:
-        catch_up_subscriber.delay(name)
+        if name not in done:  # a duplicate or late wake-up drops out here
+            catch_up_subscriber.delay(name)
 
 
 @shared_task(name="eventstore.tasks.catch_up_subscriber")

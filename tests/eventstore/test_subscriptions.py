@@ -1,9 +1,17 @@
 """Subscriptions under faults: poison events, retry, skip, status, rebuild."""
 
+import threading
+import time
+import uuid
+
 import pytest
+from django.db import connection
+
+from commands_app.domain import commands as c
+from commands_app.wiring import command_bus
 
 from eventstore import operations
-from eventstore.models import Checkpoint, SkippedEvent
+from eventstore.models import Checkpoint, Event, SkippedEvent
 from eventstore.store import EventStore, NewEvent
 from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber
 from queries_app.models import OrderSummary
@@ -136,3 +144,89 @@ def test_projection_status_api_gives_exactly_the_documented_fields(api):
     assert [item["name"] for item in body] == ["customer_view", "order_summary"]
     assert set(body[0]) == {"name", "position", "head", "lag", "lag_seconds", "state", "last_error"}
     assert body[0]["state"] == "catching_up"
+
+
+def test_a_rebuilding_mark_left_by_a_dead_rebuild_is_ignored(api):
+    place_order(api, register_customer(api))
+    catch_up(get_subscriber("order_summary"))
+    place_order(api, register_customer(api, "Bob", "bob@example.com"))
+    Checkpoint.objects.filter(name="order_summary").update(state="rebuilding")  # its process died
+    assert catch_up(get_subscriber("order_summary")) == 2
+    assert Checkpoint.objects.get(name="order_summary").state == "running"
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+def test_workers_leave_a_subscriber_alone_while_a_live_rebuild_holds_it(api):
+    place_order(api, register_customer(api))
+    catch_up(get_subscriber("order_summary"))
+    place_order(api, register_customer(api, "Bob", "bob@example.com"))
+    inside, finish = threading.Event(), threading.Event()
+
+    def slow_progress(position, head):
+        inside.set()
+        finish.wait(10)
+
+    def rebuild_in_thread():
+        try:
+            operations.rebuild(get_subscriber("order_summary"), batch_size=1, progress=slow_progress)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=rebuild_in_thread)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        started = time.monotonic()
+        assert catch_up(get_subscriber("order_summary")) == 0
+        assert time.monotonic() - started < 2  # it did not wait for the rebuild's lock
+        assert status("order_summary").state == "rebuilding"
+    finally:
+        finish.set()
+        thread.join(20)
+    assert status("order_summary").state == "running"
+    assert OrderSummary.objects.count() == 2
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+def test_a_rebuild_while_commands_arrive_ends_at_the_head_and_readers_never_see_a_partial_table(api):
+    customer = register_customer(api)
+    for _ in range(30):
+        place_order(api, customer)
+    catch_up_all()
+    stop = threading.Event()
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def reader():
+        try:
+            while not stop.is_set():
+                counts.append(OrderSummary.objects.count())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def writer():
+        try:
+            bus = command_bus()
+            while not stop.is_set():
+                bus.dispatch(c.PlaceOrder(customer_id=uuid.UUID(customer)))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
+    for thread in threads:
+        thread.start()
+    try:
+        operations.rebuild(get_subscriber("order_summary"), batch_size=5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(20)
+    assert not errors, errors
+    assert min(counts) >= 30  # never an empty or half-built table
+    catch_up_all()
+    placed = Event.objects.filter(event_type="OrderPlaced").count()
+    assert OrderSummary.objects.count() == placed > 30
