@@ -9,7 +9,6 @@ from django.db import connection
 
 from commands_app.domain import commands as c
 from commands_app.wiring import command_bus
-
 from eventstore import operations
 from eventstore.models import Checkpoint, Event, SkippedEvent
 from eventstore.store import EventStore, NewEvent
