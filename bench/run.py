@@ -56,7 +56,20 @@ def load_data(bench: Bench) -> None:
     es_app.make_shop(bench.config).close()  # creates its tables
     started = time.perf_counter()
     copied = copy_rows(mixed_log(bench.config.events))
+    analyze()
     bench.say(f"copied {copied:,} events into the log in {time.perf_counter() - started:.1f}s")
+
+
+def analyze() -> None:
+    """Planner statistics after a bulk load, as `pgbench -i` does and autovacuum would.
+
+    Straight after a COPY the planner believes the event table is tiny and reads a batch of
+    events through a bitmap scan of every remaining row (15 ms instead of 0.2 ms a batch).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def top_up_orders(bench: Bench) -> None:
@@ -82,6 +95,7 @@ def top_up_orders(bench: Bench) -> None:
         fill_order_summaries(after)
         names = [s.name for s in registered_subscribers()]
         Checkpoint.objects.filter(name__in=names).update(position=EventStore().head())
+        analyze()
     bench.say(f"order table holds {OrderSummary.objects.count():,} orders")
 
 

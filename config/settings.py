@@ -221,3 +221,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- API surface: OpenAPI schema, health, metrics (issue 6) ---
+
+# --- Snapshots and upcasting (issue 5) ---
+
+# --- Command bus middleware options (issue 5) ---

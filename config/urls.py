@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/commands/", include("commands_app.urls")),
+    path("api/streams/", include("commands_app.stream_urls")),
     path("api/", include("queries_app.urls")),
 ]

@@ -68,7 +68,9 @@ class OrderSummary(models.Model):
 
 
 class OrderSummaryLine(models.Model):
-    order = models.ForeignKey(OrderSummary, on_delete=models.CASCADE, related_name="lines")
+    # No database constraint: the projection keeps lines and orders consistent, and a
+    # deferred foreign-key check per inserted line made every batch's commit slow.
+    order = models.ForeignKey(OrderSummary, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
     sku = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=9, decimal_places=2)
