@@ -35,15 +35,29 @@ class AggregateHandler:
         self.creates = creates
 
     def __call__(self, command: Command, context: CommandContext) -> CommandResult:
+        if self.creates:
+            return self.create(command, context)
         aggregate_id = command.aggregate_id()
         aggregate = self.repository.load(self.aggregate_type, aggregate_id)
-        name = self.aggregate_type.__name__.lower()
-        if self.creates and aggregate.exists:
-            raise AggregateAlreadyExists(f"A {name} with id {aggregate_id} already exists.")
-        if not self.creates and not aggregate.exists:
-            raise AggregateNotFound(f"No {name} with id {aggregate_id}.")
+        if not aggregate.exists:
+            raise AggregateNotFound(f"No {self.aggregate_type.__name__.lower()} with id {aggregate_id}.")
         if command.expected_version is not None and command.expected_version != aggregate.version:
             raise ConcurrencyError(aggregate.id, command.expected_version, aggregate.version)
+        return self.execute_and_save(aggregate, command, context)
+
+    def create(self, command: Command, context: CommandContext) -> CommandResult:
+        # No load: a new aggregate is saved expecting an empty stream, and the store's
+        # version check (under its lock) tells us if the id is taken. One query saved.
+        aggregate = self.aggregate_type(command.aggregate_id())
+        if command.expected_version not in (None, 0):
+            raise ConcurrencyError(aggregate.id, command.expected_version, None)
+        try:
+            return self.execute_and_save(aggregate, command, context)
+        except ConcurrencyError as error:
+            name = self.aggregate_type.__name__.lower()
+            raise AggregateAlreadyExists(f"A {name} with id {aggregate.id} already exists.") from error
+
+    def execute_and_save(self, aggregate: Aggregate, command: Command, context: CommandContext) -> CommandResult:
         self.execute(aggregate, command, self.repository)
         raised = [type(event).__name__ for event in aggregate.pending_events]
         result = self.repository.save(aggregate, context.event_metadata(command))
