@@ -10,21 +10,24 @@ from eventstore.wakeups import wake_up_started
 
 @shared_task(name="eventstore.tasks.wake_subscribers")
 def wake_subscribers(position: int | None = None) -> None:
-    """Sent after a commit: one catch-up task per subscriber that is behind the head.
+    """Sent after a commit: catch up every subscriber that is behind the head.
 
     `position` is only the first of the commits this wake-up may stand for (the others
     found it pending and sent nothing), so "behind" is measured against the head, read
-    after the pending flag is cleared. One task per subscriber lets different subscribers
-    run in parallel on different worker processes; the checkpoint lock keeps each one to
-    a single runner at a time.
+    after the pending flag is cleared. The first subscriber behind is caught up right
+    here (one hop less for it); the others get a task each, so different subscribers run
+    in parallel on different worker processes. The checkpoint lock keeps each one to a
+    single runner at a time.
     """
     wake_up_started()
     head = EventStore().head()
     names = [s.name for s in registered_subscribers()]
     done = set(Checkpoint.objects.filter(name__in=names, position__gte=head).values_list("name", flat=True))
-    for name in names:
-        if name not in done:  # a duplicate or late wake-up drops out here
-            catch_up_subscriber.delay(name)
+    behind = [name for name in names if name not in done]  # a duplicate or late wake-up drops out here
+    for name in behind[1:]:
+        catch_up_subscriber.delay(name)
+    if behind:
+        catch_up(get_subscriber(behind[0]))
 
 
 @shared_task(name="eventstore.tasks.catch_up_subscriber")
