@@ -1,9 +1,8 @@
 """`manage.py rebuild_projections [NAME …|--all]`: replay the log from position 0 into projections."""
 
-import sys
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from eventstore.operations import rebuild
 from eventstore.subscriptions import get_subscriber, registered_subscribers
@@ -14,7 +13,7 @@ class ProgressBar:
 
     width = 40
 
-    def __init__(self, label: str, stream) -> None:
+    def __init__(self, label: str, stream: OutputWrapper) -> None:
         self.label, self.stream = label, stream
         self.interactive = stream.isatty()
         self.last_print = 0.0
@@ -27,7 +26,7 @@ class ProgressBar:
         done = position / head if head else 1.0
         bar = "#" * int(done * self.width)
         line = f"{self.label:<20} [{bar:<{self.width}}] {done:6.1%}  {position:,}/{head:,}"
-        self.stream.write(f"\r{line}" if self.interactive else f"{line}\n")
+        self.stream.write(f"\r{line}" if self.interactive else line, ending="" if self.interactive else "\n")
         self.stream.flush()
 
 
@@ -47,7 +46,7 @@ class Command(BaseCommand):
         except LookupError as error:
             raise CommandError(str(error)) from error
         for subscriber in subscribers:
-            result = rebuild(subscriber, batch_size=batch_size, progress=ProgressBar(subscriber.name, sys.stdout))
+            result = rebuild(subscriber, batch_size=batch_size, progress=ProgressBar(subscriber.name, self.stdout))
             self.stdout.write("")
             self.stdout.write(
                 self.style.SUCCESS(
