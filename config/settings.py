@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "eventstore",
     "commands_app",
     "queries_app",
@@ -156,6 +158,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "commands_app.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.ProjectAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -209,8 +212,11 @@ EVENTSTORE_SUBSCRIBERS = [
 COMMAND_BUS_MIDDLEWARE = [
     "commands_app.framework.middleware.RecoveryMiddleware",
     "commands_app.framework.middleware.LoggingMiddleware",
+    "commands_app.framework.metrics.MetricsMiddleware",
     "commands_app.framework.middleware.ValidationMiddleware",
+    "commands_app.framework.middleware.RetryOnConflictMiddleware",
     "commands_app.framework.middleware.TransactionMiddleware",
+    "commands_app.framework.middleware.IdempotencyMiddleware",
 ]
 
 LOGGING = {
@@ -223,7 +229,64 @@ LOGGING = {
 }
 
 # --- API surface: OpenAPI schema, health, metrics (issue 6) ---
+# drf-spectacular: the schema at /api/schema/, Swagger UI at /api/docs/ with its assets
+# from drf-spectacular-sidecar (served by WhiteNoise, no CDN). Both need a login, like
+# everything else under /api/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orders and customers (event-sourced CQRS)",
+    "DESCRIPTION": (
+        "Commands are `POST /api/commands/<name>/`; each answers with the position of its last "
+        "event. Queries read the projected read models; `/api/events/` reads the log itself. "
+        "Every error body has a human-readable `detail`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Request and response shapes differ (ids generated when absent, read-only fields).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "TAGS": [
+        {"name": "commands", "description": "The write side: one endpoint per command."},
+        {"name": "customers", "description": "Customers as projected from the log."},
+        {"name": "orders", "description": "Orders as projected from the log."},
+        {"name": "events", "description": "The event log itself, read-only."},
+        {"name": "projections", "description": "Where each projection is in the log."},
+        {"name": "auth", "description": "Token exchange."},
+    ],
+}
+# Probes and scrapers speak plain HTTP from inside the network, even when the site redirects to TLS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+# /healthz: how long to wait for the broker and for a worker's answer to a ping.
+HEALTHZ_BROKER_TIMEOUT = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT", "1"))
+HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "1"))
+# /metrics is for a scraper on a private network; with METRICS_TOKEN set it also wants
+# `Authorization: Bearer <token>`. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client
+# itself) aggregates the metrics of several gunicorn processes.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Snapshots and upcasting (issue 5) ---
+# Every N events of a stream of these types, the append also stores a snapshot of the
+# aggregate's state; loads start from the latest one. 0 turns snapshots off.
+EVENTSTORE_SNAPSHOT_EVERY = {
+    stream_type: int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50")) for stream_type in ("Order", "Customer")
+}
+# `eventstore.upcasting.Upcasters` registries, applied to every event the store reads.
+EVENTSTORE_UPCASTERS = ["commands_app.domain.upcasters.upcasters"]
 
 # --- Command bus middleware options (issue 5) ---
+# How long an Idempotency-Key is remembered (a repeat after that runs the command again).
+COMMAND_IDEMPOTENCY_KEY_TTL_SECONDS = int(os.environ.get("COMMAND_IDEMPOTENCY_KEY_TTL_SECONDS", str(24 * 3600)))
+# A command marked `retry_on_conflict` runs at most this many times in all; between tries it
+# waits a random time up to BASE * 2**(try-1) seconds, never more than MAX.
+COMMAND_RETRY_MAX_ATTEMPTS = int(os.environ.get("COMMAND_RETRY_MAX_ATTEMPTS", "10"))
+COMMAND_RETRY_BASE_DELAY_SECONDS = float(os.environ.get("COMMAND_RETRY_BASE_DELAY_SECONDS", "0.01"))
+COMMAND_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("COMMAND_RETRY_MAX_DELAY_SECONDS", "0.25"))
+# The worker registers the purge task (it lives beside the idempotency code, not in a tasks module).
+CELERY_IMPORTS = ["commands_app.idempotency"]
+CELERY_BEAT_SCHEDULE["purge-expired-idempotency-keys"] = {
+    "task": "commands_app.purge_expired_idempotency_keys",
+    "schedule": timedelta(hours=1),
+}

@@ -1,13 +1,24 @@
-"""Root URLs: the admin, the command endpoints, the query endpoints and token auth."""
+"""Root URLs: the admin, the API (commands, queries, token auth, schema and docs), health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
+
+from config.api_docs import APIDocsView
+from config.health import healthz
+from config.metrics import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
+    # Session login for the browsable API and /api/docs/ (DRF's login view: any user, not only staff).
+    path("api/auth/", include("rest_framework.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", APIDocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/commands/", include("commands_app.urls")),
     path("api/streams/", include("commands_app.stream_urls")),
     path("api/", include("queries_app.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
 ]

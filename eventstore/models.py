@@ -75,3 +75,28 @@ class SkippedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} skipped #{self.position} ({self.event_type})"
+
+
+class Snapshot(models.Model):
+    """An aggregate's state at one version, so a load replays only the events after it.
+
+    A cache, never a source of truth: `schema_version` is the aggregate class's snapshot
+    schema when it was written, and a snapshot whose schema no longer matches is ignored.
+    Unlike events, snapshots may be deleted at any time; loads fall back to a full replay.
+    """
+
+    stream_id = models.CharField(max_length=128)
+    stream_type = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    schema_version = models.PositiveSmallIntegerField()
+    state = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["stream_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["stream_id", "version"], name="snapshot_stream_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.stream_type}/{self.stream_id}@{self.version} (schema {self.schema_version})"

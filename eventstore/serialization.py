@@ -91,7 +91,16 @@ class EventRegistry:
         return type(event).__name__
 
     def schema_version(self, event_type: str) -> int:
+        """The current schema version of an event type: its class's `schema_version` (1 when unset).
+
+        Bump it when the stored shape changes, and register an upcaster from the previous
+        version (`eventstore.upcasting`), so rows written before still read in the new shape.
+        """
         return getattr(self._by_name[event_type], "schema_version", 1)
+
+    def event_types(self) -> list[str]:
+        """Every registered event type name."""
+        return sorted(self._by_name)
 
     def serialize(self, event: Any) -> dict:
         return to_data(event)

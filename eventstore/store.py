@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from eventstore.models import Event
+from eventstore.upcasting import Upcasters, registered_upcasters
 from eventstore.wakeups import request_wake_up
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,15 @@ class RecordedEvent:
             metadata=row.metadata,
             recorded_at=row.recorded_at,
         )
+
+    @classmethod
+    def from_values(cls, values: Sequence, upcasters: Upcasters) -> "RecordedEvent":
+        """A row fetched as `COLUMNS`, its data upcast to the current shape of its event type."""
+        event_type = values[5]
+        if not upcasters.handles(event_type):
+            return cls(*values)
+        schema_version, data = upcasters.upcast(event_type, values[6], values[7])
+        return cls(*values[:6], schema_version, data, *values[8:])
 
 
 @dataclass(frozen=True)
@@ -189,20 +199,37 @@ class EventStore:
             )
             return cursor.fetchone()[1]
 
-    def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        """Every event of one stream after `after_version`, in version order."""
+    def load(
+        self,
+        stream_id: str,
+        after_version: int = 0,
+        *,
+        up_to_version: int | None = None,
+        recorded_until: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """Every event of one stream after `after_version`, in version order, upcast to the current shape.
+
+        `up_to_version` and `recorded_until` (inclusive) cut the stream off at a point in its past.
+        """
         rows = Event.objects.using(self.using).filter(stream_id=str(stream_id), version__gt=after_version)
-        return [RecordedEvent(*values) for values in rows.order_by("version").values_list(*RecordedEvent.COLUMNS)]
+        if up_to_version is not None:
+            rows = rows.filter(version__lte=up_to_version)
+        if recorded_until is not None:
+            rows = rows.filter(recorded_at__lte=recorded_until)
+        upcasters = registered_upcasters()
+        values = rows.order_by("version").values_list(*RecordedEvent.COLUMNS)
+        return [RecordedEvent.from_values(row, upcasters) for row in values]
 
     def read_all(
         self, after_position: int = 0, limit: int = 500, event_types: Sequence[str] | None = None
     ) -> list[RecordedEvent]:
-        """Up to `limit` events of the whole log after `after_position`, in position order."""
+        """Up to `limit` events of the whole log after `after_position`, in position order, upcast."""
         rows = Event.objects.using(self.using).filter(position__gt=after_position)
         if event_types is not None:
             rows = rows.filter(event_type__in=event_types)
         rows = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
-        return [RecordedEvent(*values) for values in rows]
+        upcasters = registered_upcasters()
+        return [RecordedEvent.from_values(values, upcasters) for values in rows]
 
     def iter_all(self, after_position: int = 0, batch_size: int = 500) -> Iterator[RecordedEvent]:
         """The whole log after `after_position`, fetched in batches so memory stays bounded."""

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +37,7 @@ class OrderSummaryViewSet(viewsets.ReadOnlyModelViewSet):
 class ProjectionStatusView(APIView):
     """Every projection's checkpoint, lag and state."""
 
+    @extend_schema(operation_id="projections_list", responses=ProjectionStatusSerializer(many=True))
     def get(self, request: Request) -> Response:
         statuses = [dataclasses.asdict(status) for status in subscriber_statuses()]
         return Response(ProjectionStatusSerializer(statuses, many=True).data)

@@ -1,5 +1,7 @@
 """One exception handler for the whole API: the right status, and always a `detail`."""
 
+import logging
+import uuid
 from typing import Any
 
 from rest_framework import status
@@ -15,13 +17,18 @@ from commands_app.framework.errors import (
     CommandInvalid,
     DomainError,
 )
+from commands_app.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from eventstore.store import ConcurrencyError
+
+logger = logging.getLogger("commands")
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (CommandInvalid, status.HTTP_400_BAD_REQUEST),
     (AggregateNotFound, status.HTTP_404_NOT_FOUND),
     (AggregateAlreadyExists, status.HTTP_409_CONFLICT),
     (DomainError, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    (IdempotencyKeyReused, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    (IdempotencyKeyInUse, status.HTTP_409_CONFLICT),
     (CommandFailed, status.HTTP_500_INTERNAL_SERVER_ERROR),
 ]
 
@@ -61,7 +68,28 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             body["error_id"] = exc.error_id
         return Response(body, status=code)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, ValidationError):
+    if response is None:
+        return unexpected_error(exc, context)
+    if isinstance(exc, ValidationError):
         errors = response.data
         response.data = {"detail": "Invalid input. " + " ".join(summarize(errors)), "errors": errors}
     return response
+
+
+def unexpected_error(exc: Exception, context: dict) -> Response:
+    """A bug outside the command bus (which has its own `RecoveryMiddleware`): 500 with an error id.
+
+    Logged with its traceback; the client never sees one, even with DEBUG on.
+    """
+    error_id = uuid.uuid4().hex[:12]
+    request = context.get("request")
+    logger.error(
+        "%s %s failed unexpectedly (error id %s, correlation id %s)",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        error_id,
+        getattr(context.get("view"), "correlation_id", None),
+        exc_info=exc,
+    )
+    detail = f"The request failed unexpectedly. Error id: {error_id}."
+    return Response({"detail": detail, "error_id": error_id}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -165,3 +165,33 @@ class CommandResultSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     position = serializers.IntegerField()
     events = serializers.ListField(child=serializers.CharField())
+
+
+# Error bodies, for the schema only: `commands_app.api.errors.exception_handler` builds them.
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error body: a human-readable `detail` that says what to fix."""
+
+    detail = serializers.CharField()
+
+
+class InvalidInputErrorSerializer(ErrorSerializer):
+    """400: `errors` holds the messages by field when the body could be parsed."""
+
+    errors = serializers.JSONField(
+        required=False,
+        help_text='Messages by field, e.g. {"email": ["Enter a valid email address."]}; nested for lists.',
+    )
+
+
+class ConflictErrorSerializer(ErrorSerializer):
+    """409: somebody else wrote first (`current_version` says where the stream is), or the id is taken."""
+
+    current_version = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ServerErrorSerializer(ErrorSerializer):
+    """500: nothing was written; `error_id` finds the traceback in the logs."""
+
+    error_id = serializers.CharField()

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,6 +20,8 @@ def check_uuid(errors: FieldErrors, field_name: str, value: object) -> None:
 def check_text(errors: FieldErrors, field_name: str, value: object, max_length: int) -> None:
     if errors.check(isinstance(value, str) and value.strip() != "", field_name, "May not be blank."):
         errors.check(len(value) <= max_length, field_name, f"At most {max_length} characters.")
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail in the database.
+        errors.check("\x00" not in value, field_name, "May not contain NUL characters.")
 
 
 def check_email(errors: FieldErrors, field_name: str, value: object) -> None:
@@ -80,6 +83,9 @@ class RegisterCustomer(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class UpdateCustomer(Command):
+    # Without an expected_version the sender asked for "these values now": last writer wins.
+    retry_on_conflict: ClassVar[bool] = True
+
     customer_id: uuid.UUID
     name: str | None = None
     email: str | None = None
@@ -123,6 +129,10 @@ class PlaceOrder(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AddItem(Command):
+    # A line change commutes with other lines' changes; the rules (open, same price, the
+    # quantity cap) are checked again on the newer order, so a retry is still refused when they fail.
+    retry_on_conflict: ClassVar[bool] = True
+
     order_id: uuid.UUID
     sku: str
     quantity: int
@@ -140,6 +150,8 @@ class AddItem(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RemoveItem(Command):
+    retry_on_conflict: ClassVar[bool] = True  # as AddItem
+
     order_id: uuid.UUID
     sku: str
 

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from functools import singledispatchmethod
+from typing import Any
 
-from commands_app.domain.registry import domain_events
+from commands_app.domain.registry import domain_aggregates, domain_events
 from commands_app.framework.aggregate import Aggregate
 
 
@@ -21,6 +22,7 @@ class CustomerUpdated:
     email: str
 
 
+@domain_aggregates.register
 class Customer(Aggregate):
     """A customer who can place orders."""
 
@@ -38,6 +40,15 @@ class Customer(Aggregate):
         self.raise_event(
             CustomerUpdated(name=self.name if name is None else name, email=self.email if email is None else email)
         )
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {"name": self.name, "email": self.email}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        name, email = state["name"], state["email"]
+        if not (isinstance(name, str) and isinstance(email, str)):
+            raise ValueError(f"customer snapshot state has a non-text name or email: {state!r}")
+        self.name, self.email = name, email
 
     @singledispatchmethod
     def apply(self, event: object) -> None:

@@ -15,12 +15,19 @@ class Command:
     Subclasses are `@dataclass(frozen=True, kw_only=True)`, override `aggregate_id()` and
     `check()`. `expected_version`, when set, makes the command fail with a conflict unless
     the aggregate is at exactly that version.
+
+    `retry_on_conflict = True` marks a command that may be re-run on fresh state when a
+    concurrent writer got to its aggregate first (see `RetryOnConflictMiddleware`). Set it
+    only when deciding again on the newer state is what the sender meant: the domain method
+    re-checks every rule, so the retry can still be refused. A command sent with an
+    `expected_version` is never retried, marked or not.
     """
 
     command_id: uuid.UUID = field(default_factory=uuid.uuid4)
     expected_version: int | None = None
 
     type_name: ClassVar[str] = ""
+    retry_on_conflict: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -1,14 +1,32 @@
-"""Command bus middleware, each a small class; their order is `settings.COMMAND_BUS_MIDDLEWARE`."""
+"""Command bus middleware, each a small class; their order is `settings.COMMAND_BUS_MIDDLEWARE`.
+
+The default order, outermost first, and why:
+
+- `RecoveryMiddleware`: outermost, so whatever fails below becomes a 500 with an error id;
+- `LoggingMiddleware`: one line per command with its final outcome, retries included;
+  (`commands_app.framework.metrics.MetricsMiddleware` counts and times it right inside);
+- `ValidationMiddleware`: the command's own rules, before anything is loaded or locked;
+- `RetryOnConflictMiddleware`: outside the transaction, so every attempt is a fresh one;
+- `TransactionMiddleware`: load, decide and append in one database transaction;
+- `IdempotencyMiddleware`: inside the transaction, so a stored result commits with its events.
+
+A middleware is any callable `(command, context, next_handler) -> CommandResult`; it calls
+`next_handler(command, context)` to go on, or raises to refuse.
+"""
 
 import logging
+import random
 import time
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from commands_app.framework.bus import CommandContext, CommandResult, Handler
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError, CommandFailed
+from commands_app.idempotency import IdempotencyStore
 from eventstore.store import ConcurrencyError
 
 logger = logging.getLogger("commands")
@@ -44,7 +62,7 @@ class LoggingMiddleware:
         outcome = "error"
         try:
             result = next_handler(command, context)
-            outcome = "ok"
+            outcome = "replayed" if result.replayed else "ok"
             return result
         except (CommandError, ConcurrencyError) as error:
             outcome = type(error).__name__
@@ -75,3 +93,81 @@ class TransactionMiddleware:
     def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
         with transaction.atomic():
             return next_handler(command, context)
+
+
+class RetryOnConflictMiddleware:
+    """Runs a command marked `retry_on_conflict` again when a concurrent writer got there first.
+
+    Each attempt reloads the aggregate and decides again, in a fresh transaction: put it
+    outside `TransactionMiddleware`. It never retries a command that carries an
+    `expected_version` (the sender asked to fail on any change), nor one dispatched inside
+    a transaction the caller opened (only the caller can restart all of its work). Attempts
+    and backoff come from `COMMAND_RETRY_MAX_ATTEMPTS`, `COMMAND_RETRY_BASE_DELAY_SECONDS` and
+    `COMMAND_RETRY_MAX_DELAY_SECONDS`; the delay is "full jitter" (uniform between 0 and an
+    exponentially growing cap), so writers that collided do not collide again in step.
+    """
+
+    def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
+        attempt = 1
+        while True:
+            try:
+                return next_handler(command, context)
+            except ConcurrencyError as conflict:
+                if not self.may_retry(command, attempt):
+                    raise
+                delay = self.backoff(attempt)
+                logger.info(
+                    "command=%s aggregate=%s conflict on attempt %d (%s); retrying in %.1f ms correlation_id=%s",
+                    command.command_type(),
+                    command.aggregate_id(),
+                    attempt,
+                    conflict,
+                    delay * 1000,
+                    context.correlation_id,
+                )
+                time.sleep(delay)
+                attempt += 1
+
+    def may_retry(self, command: Command, attempt: int) -> bool:
+        """Override to change which conflicts are retried (called only after a conflict)."""
+        return (
+            command.retry_on_conflict
+            and command.expected_version is None
+            and attempt < settings.COMMAND_RETRY_MAX_ATTEMPTS
+            and not transaction.get_connection().in_atomic_block
+        )
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed `attempt` (1-based)."""
+        cap = settings.COMMAND_RETRY_BASE_DELAY_SECONDS * 2 ** (attempt - 1)
+        return random.uniform(0, min(cap, settings.COMMAND_RETRY_MAX_DELAY_SECONDS))
+
+
+class IdempotencyMiddleware:
+    """Replays the stored result when a client repeats a request under the same `Idempotency-Key`.
+
+    Commands without a key (`context.idempotency` is None) pass straight through, at no
+    cost. With a key: the first request claims it, runs, and stores its result in the same
+    transaction as its events, so put it inside `TransactionMiddleware`; a repeat of the
+    same request gets that result back (`replayed=True`) and writes nothing; a different
+    request under the same key is refused (`IdempotencyKeyReused`, 422). See
+    `commands_app.idempotency` for the concurrent case.
+    """
+
+    def __init__(self, store: IdempotencyStore | None = None) -> None:
+        self.store = store or IdempotencyStore()
+
+    def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
+        if context.idempotency is None:
+            return next_handler(command, context)
+        if not transaction.get_connection().in_atomic_block:
+            raise ImproperlyConfigured(
+                "IdempotencyMiddleware must run inside TransactionMiddleware (list it after it in "
+                "COMMAND_BUS_MIDDLEWARE): its stored result has to commit with the command's events."
+            )
+        claim = self.store.claim(context.idempotency, command.command_type())
+        if claim is None:
+            return self.store.replay(context.idempotency)
+        result = next_handler(command, context)
+        self.store.complete(claim, result)
+        return result

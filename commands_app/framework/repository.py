@@ -1,20 +1,36 @@
-"""Loads aggregates from the event store and saves their new events."""
+"""Loads aggregates from the event store (latest snapshot + later events) and saves their new events."""
 
+import json
+import logging
+from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import Any, TypeVar
+
+from django.db import transaction
 
 from commands_app.framework.aggregate import Aggregate
 from eventstore.serialization import EventRegistry
-from eventstore.store import AppendResult, EventStore, NewEvent
+from eventstore.snapshots import SnapshotStore, StoredSnapshot, crosses_threshold, snapshot_every
+from eventstore.store import AppendResult, EventStore, NewEvent, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
 
+logger = logging.getLogger(__name__)
+
 
 class AggregateRepository:
-    """The bridge between aggregates (domain objects) and streams (stored rows)."""
+    """The bridge between aggregates (domain objects) and streams (stored rows).
 
-    def __init__(self, store: EventStore, registry: EventRegistry) -> None:
+    With `snapshots=True` (the default) an aggregate type listed in
+    `settings.EVENTSTORE_SNAPSHOT_EVERY` loads from its latest usable snapshot plus the
+    events after it, and a save that crosses a multiple of N stores a new snapshot in the
+    same transaction as the append.
+    """
+
+    def __init__(self, store: EventStore, registry: EventRegistry, *, snapshots: bool = True) -> None:
         self.store = store
         self.registry = registry
+        self.snapshots = SnapshotStore() if snapshots else None
 
     def load(self, aggregate_type: type[A], aggregate_id: str) -> A:
         """The aggregate with every stored event applied; `exists` is False for a new id.
@@ -23,15 +39,30 @@ class AggregateRepository:
         as a new, empty aggregate, so the command sees "not found", not a confusing state.
         """
         aggregate = aggregate_type(aggregate_id)
-        events = self.store.load(aggregate.id)
-        if events and events[0].stream_type != aggregate_type.stream_type:
-            return aggregate
+        if self._snapshots_enabled(aggregate_type):
+            snapshot, events = self.snapshots.load_stream(
+                self.store, aggregate.id, aggregate_type.stream_type, aggregate_type.snapshot_schema_version
+            )
+            if snapshot is not None:
+                restored = self._restore(aggregate_type, snapshot, events)
+                if restored is not None:
+                    return self.replay(restored, events[1:])
+            elif events and events[0].version == 1:
+                return self._replay_stream(aggregate, events)  # no snapshot: the whole stream, in one query
+        return self._replay_stream(aggregate, self.store.load(aggregate.id))
+
+    def replay(self, aggregate: A, events: Iterable[RecordedEvent]) -> A:
+        """Apply stored events to `aggregate`, in order (time travel replays a stream's prefix this way)."""
         for stored in events:
             aggregate.replay(self.registry.deserialize(stored.event_type, stored.data), stored.version)
         return aggregate
 
     def save(self, aggregate: Aggregate, metadata: dict[str, Any]) -> AppendResult:
-        """Append the aggregate's pending events, expecting the version it was loaded at."""
+        """Append the aggregate's pending events, expecting the version it was loaded at.
+
+        When the append crosses the snapshot threshold, the snapshot is written in the same
+        transaction (the caller's, or one opened here), so it never outlives its events.
+        """
         new_events = [
             NewEvent(
                 event_type=self.registry.type_name(event),
@@ -41,6 +72,58 @@ class AggregateRepository:
             )
             for event in aggregate.pending_events
         ]
-        result = self.store.append(aggregate.id, aggregate.stream_type, new_events, expected_version=aggregate.version)
-        aggregate.mark_saved(result.version)
+        loaded_version = aggregate.version
+        # Inside a caller's transaction, no block of our own: a ConcurrencyError leaving an
+        # inner block would mark the caller's transaction for rollback.
+        in_transaction = transaction.get_connection(self.store.using).in_atomic_block
+        with nullcontext() if in_transaction else transaction.atomic(using=self.store.using):
+            result = self.store.append(
+                aggregate.id, aggregate.stream_type, new_events, expected_version=aggregate.version
+            )
+            aggregate.mark_saved(result.version)
+            self._snapshot_if_due(aggregate, loaded_version)
         return result
+
+    def _replay_stream(self, aggregate: A, events: list[RecordedEvent]) -> A:
+        if events and events[0].stream_type != aggregate.stream_type:
+            return aggregate  # another type's stream: "not found" for this type
+        return self.replay(aggregate, events)
+
+    def _restore(self, aggregate_type: type[A], snapshot: StoredSnapshot, events: list[RecordedEvent]) -> A | None:
+        """The aggregate restored from `snapshot`, or None when it cannot be trusted.
+
+        `load_stream` only offers snapshots of this type and schema version; an older
+        schema (or another type) is never read, so it is ignored rather than trusted.
+        """
+        if events[0].stream_type != aggregate_type.stream_type:
+            return None  # a snapshot that claims another type than its stream's events
+        try:
+            return aggregate_type.from_snapshot(snapshot.stream_id, snapshot.version, snapshot.state)
+        except Exception:
+            # A snapshot is only a cache: whatever is wrong with it, the events still hold the truth.
+            logger.warning("ignoring unreadable snapshot of %s@%s", snapshot.stream_id, snapshot.version, exc_info=True)
+            return None
+
+    def _snapshot_if_due(self, aggregate: Aggregate, loaded_version: int) -> None:
+        every = snapshot_every(aggregate.stream_type)
+        if not self._snapshots_enabled(type(aggregate)) or not crosses_threshold(
+            every, loaded_version, aggregate.version
+        ):
+            return
+        try:
+            state = aggregate.snapshot_state()
+            json.dumps(state)  # a Decimal or a set left in the state fails here, not inside the INSERT
+        except Exception:
+            # A broken snapshot hook must not refuse a command whose events are sound.
+            logger.exception("could not snapshot %s@%s", aggregate.id, aggregate.version)
+            return
+        self.snapshots.save(
+            aggregate.id, aggregate.stream_type, aggregate.version, aggregate.snapshot_schema_version, state
+        )
+
+    def _snapshots_enabled(self, aggregate_type: type[Aggregate]) -> bool:
+        return (
+            self.snapshots is not None
+            and aggregate_type.supports_snapshots()
+            and snapshot_every(aggregate_type.stream_type) is not None
+        )

@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('queries_app', '0001_initial'),
+        ("queries_app", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ordersummaryline',
-            name='order',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='queries_app.ordersummary'),
+            model_name="ordersummaryline",
+            name="order",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lines",
+                to="queries_app.ordersummary",
+            ),
         ),
     ]

@@ -10,7 +10,7 @@ from decimal import Decimal
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import Subscriber, handles
 from queries_app.models import CustomerOrderTotal, CustomerView
-from queries_app.projections.values import line_amount, lines_total
+from queries_app.projections.values import line_amount, money
 
 CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
 CUSTOMER_FIELDS = [f.name for f in CustomerView._meta.concrete_fields if not f.primary_key]
@@ -101,7 +101,7 @@ class CustomerViewProjection(Subscriber):
 
     @handles("OrderPlaced")
     def order_placed(self, batch: CustomerBatch, event: RecordedEvent) -> None:
-        total = lines_total(event.data["lines"])
+        total = money(event.data["total"])  # schema 2; the store upcasts schema-1 rows
         customer_id = event.data["customer_id"]
         batch.orders[event.stream_id] = CustomerOrderTotal(
             order_id=event.stream_id, customer_id=customer_id, total=total

@@ -69,3 +69,9 @@ def test_invalid_commands_name_the_field(command, field):
 )
 def test_valid_commands_pass(command):
     command.validate()
+
+
+def test_text_with_nul_characters_is_refused_before_it_reaches_the_database():
+    with pytest.raises(CommandInvalid) as error:
+        c.CancelOrder(order_id=ORDER, reason="ok\x00no").validate()
+    assert "reason" in error.value.errors

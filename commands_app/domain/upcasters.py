@@ -1,0 +1,19 @@
+"""Upcasters of the domain's stored events: old payload shapes to the current ones, one version at a time.
+
+Listed in `settings.EVENTSTORE_UPCASTERS`, so the event store applies them on every read:
+aggregates and projections only ever see the current shape. They work on stored JSON, not on
+event classes, because they must keep working after a class has moved on.
+"""
+
+from decimal import Decimal
+
+from eventstore.upcasting import Upcasters
+
+upcasters = Upcasters()
+
+
+@upcasters.register("OrderPlaced", from_version=1)
+def order_placed_gains_total(data: dict) -> dict:
+    """Schema 2 added `total` (money as a string), the sum of the lines as placed."""
+    total = sum((int(line["quantity"]) * Decimal(str(line["unit_price"])) for line in data["lines"]), Decimal("0"))
+    return {**data, "total": str(total)}

@@ -1,0 +1,26 @@
+"""The write side's own tables (the events live in `eventstore`)."""
+
+from django.db import models
+
+
+class IdempotencyRecord(models.Model):
+    """One client key and the result of the command it first came with.
+
+    Written in the same transaction as that command's events, so a stored result always
+    means the events were written, and vice versa. Rows live until `expires_at`; the
+    `purge_idempotency_keys` command (and a Celery beat task) removes them afterwards.
+    """
+
+    scope = models.CharField(max_length=150, help_text="Whose key this is (the API uses the user's id).")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the command type and request body.")
+    command_type = models.CharField(max_length=100)
+    result = models.JSONField(null=True, help_text="The command's result, replayed to a repeated request.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.key}"

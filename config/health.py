@@ -1,0 +1,90 @@
+"""`/healthz`: can this deployment do its work? JSON, for compose and orchestrators.
+
+Outside `/api/` and without authentication: probes carry no credentials. It answers 200
+when every check passes and 503 otherwise, naming the parts that are wrong in `failing`.
+It tells only states and numbers, never error texts from the log, since anyone who can
+reach it may read it. Each check has its own short timeout, so a dead broker or worker
+makes the answer a 503, not a hung probe.
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from eventstore.models import Checkpoint
+from eventstore.operations import subscriber_statuses
+
+Check = dict[str, Any]
+
+
+def timed(check: Callable[[], Check]) -> Check:
+    """Run one check; any exception means the part is unreachable, with the exception's type."""
+    started = time.perf_counter()
+    try:
+        result = check()
+    except Exception as error:
+        result = {"ok": False, "error": type(error).__name__}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def check_database() -> Check:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"ok": True}
+
+
+def check_broker() -> Check:
+    # One attempt with a short connect timeout: kombu would otherwise retry for a long while.
+    with current_app.connection_for_write(connect_timeout=settings.HEALTHZ_BROKER_TIMEOUT) as conn:
+        conn.ensure_connection(max_retries=0, timeout=settings.HEALTHZ_BROKER_TIMEOUT)
+    return {"ok": True}
+
+
+def check_worker() -> Check:
+    # `limit=1`: the first answer is enough, so a healthy system answers in milliseconds
+    # instead of always waiting out the timeout for more workers.
+    replies = current_app.control.ping(timeout=settings.HEALTHZ_WORKER_TIMEOUT, limit=1)
+    names = sorted(name for reply in replies or [] for name in reply)
+    return {"ok": bool(names), "answered": names}
+
+
+def check_projections() -> Check:
+    statuses = subscriber_statuses()
+    failed = [s.name for s in statuses if s.state == Checkpoint.State.FAILED]
+    return {
+        "ok": not failed,
+        "failed": failed,
+        "subscribers": {
+            s.name: {"state": s.state, "position": s.position, "lag": s.lag, "lag_seconds": s.lag_seconds}
+            for s in statuses
+        },
+    }
+
+
+def health_report() -> tuple[bool, dict[str, Any]]:
+    """Every check's result, and whether all passed. The worker is pinged only through a live broker."""
+    checks: dict[str, Check] = {"database": timed(check_database)}
+    checks["broker"] = timed(check_broker)
+    checks["worker"] = timed(check_worker) if checks["broker"]["ok"] else {"ok": False, "error": "broker unreachable"}
+    if checks["database"]["ok"]:
+        checks["projections"] = timed(check_projections)
+    else:
+        checks["projections"] = {"ok": False, "error": "database unreachable"}
+    failing = [name for name, check in checks.items() if not check["ok"]]
+    return not failing, {"status": "ok" if not failing else "failing", "failing": failing, "checks": checks}
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, body = health_report()
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,91 @@
+"""`/metrics`: Prometheus text format, for a scraper on a private network.
+
+Command counts, latency and appended events come from the processes that served the
+commands (`commands_app.framework.metrics`); projection lag is read from the database at
+scrape time, so it is right whichever process answers. With `PROMETHEUS_MULTIPROC_DIR`
+set, the per-process files of every gunicorn worker are summed (prometheus-client's
+multiprocess mode); otherwise this process's own registry is served.
+
+No login: scrapers rarely hold a session or a DRF token. With `METRICS_TOKEN` set, a
+scrape must send `Authorization: Bearer <token>` (Prometheus: `authorization.credentials`).
+"""
+
+import hmac
+import logging
+import os
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+import commands_app.framework.metrics  # noqa: F401  registers the command metrics in every mode
+from eventstore.operations import subscriber_statuses
+from eventstore.store import EventStore
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ProjectionCollector(Collector):
+    """Each subscriber's lag and state, read from the checkpoints when scraped."""
+
+    def collect(self) -> Iterator[Metric]:
+        lag = GaugeMetricFamily(
+            "cqrs_projection_lag_events", "Events in the log after the checkpoint.", labels=["subscriber"]
+        )
+        lag_seconds = GaugeMetricFamily(
+            "cqrs_projection_lag_seconds", "Age of the oldest event not yet handled.", labels=["subscriber"]
+        )
+        position = GaugeMetricFamily("cqrs_projection_position", "The subscriber's checkpoint.", labels=["subscriber"])
+        failed = GaugeMetricFamily(
+            "cqrs_projection_failed", "1 while the subscriber is stopped in state `failed`.", labels=["subscriber"]
+        )
+        head = GaugeMetricFamily("cqrs_eventstore_head_position", "The position of the last event in the log.")
+        try:
+            statuses = subscriber_statuses()
+        except Exception:
+            # A scrape must still answer with the process metrics when the database is down.
+            logger.exception("could not read subscriber statuses for /metrics")
+            return
+        for status in statuses:
+            lag.add_metric([status.name], status.lag)
+            lag_seconds.add_metric([status.name], status.lag_seconds)
+            position.add_metric([status.name], status.position)
+            failed.add_metric([status.name], 1 if status.state == "failed" else 0)
+        head.add_metric([], statuses[0].head if statuses else EventStore().head())
+        yield from (lag, lag_seconds, position, failed, head)
+
+
+def scrape_registry() -> CollectorRegistry:
+    """A registry for one scrape: every process's metrics (or this one's), plus projection lag."""
+    registry = CollectorRegistry(auto_describe=False)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(REGISTRY)
+    registry.register(ProjectionCollector())
+    return registry
+
+
+def authorized(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return True
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    if not authorized(request):
+        response = HttpResponse("Send Authorization: Bearer <METRICS_TOKEN>.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE)

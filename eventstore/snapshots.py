@@ -1,0 +1,147 @@
+"""Snapshots: an aggregate's state stored every N events, so loading a long stream stays fast.
+
+A snapshot is a cache beside the log, never a source of truth. Readers check it before
+trusting it (its stream type and schema version must match the loader's), and fall back to
+a full replay when it is missing, stale or unreadable. Writers store one in the same
+transaction as the append that crosses a multiple of N (`settings.EVENTSTORE_SNAPSHOT_EVERY`,
+by stream type), so a snapshot never describes events that were rolled back.
+
+This module knows nothing of aggregates: it stores and fetches JSON state by stream.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connections
+from django.utils.dateparse import parse_datetime
+
+from eventstore.models import Event, Snapshot
+from eventstore.store import EventStore, RecordedEvent
+from eventstore.upcasting import registered_upcasters
+
+# Plain SQL (valid on PostgreSQL and SQLite): building the equivalent ORM query with its
+# subqueries cost more than the database took to answer it, on every command's load.
+LOAD_STREAM_SQL = f"""
+WITH latest AS (
+    SELECT version, state FROM {Snapshot._meta.db_table}
+    WHERE stream_id = %s AND stream_type = %s AND schema_version = %s
+    ORDER BY version DESC LIMIT 1
+)
+SELECT e.{", e.".join(RecordedEvent.COLUMNS)}, CASE WHEN e.version = latest.version THEN latest.state END
+FROM {Event._meta.db_table} e LEFT JOIN latest ON 1 = 1
+WHERE e.stream_id = %s AND e.version >= COALESCE(latest.version, 1)
+ORDER BY e.version
+"""
+
+
+def as_json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def as_uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def as_datetime(value: object) -> datetime:
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite stores UTC, naive
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """One stored snapshot: the state (JSON) of a stream as of `version`."""
+
+    stream_id: str
+    stream_type: str
+    version: int
+    schema_version: int
+    state: dict
+
+
+def snapshot_every(stream_type: str) -> int | None:
+    """How many events apart this stream type is snapshotted; None when it is not."""
+    every = getattr(settings, "EVENTSTORE_SNAPSHOT_EVERY", {}).get(stream_type)
+    return every if isinstance(every, int) and every > 0 else None
+
+
+def crosses_threshold(every: int, old_version: int, new_version: int) -> bool:
+    """True when an append from `old_version` to `new_version` passes a multiple of `every`.
+
+    Appends of several events can jump over the exact multiple, so "crosses" rather than "lands on".
+    """
+    return old_version // every < new_version // every
+
+
+class SnapshotStore:
+    """Reads and writes `Snapshot` rows on the `default` database."""
+
+    using = "default"
+
+    def latest(self, stream_id: str, *, up_to_version: int | None = None) -> StoredSnapshot | None:
+        """The newest snapshot of the stream (at or below `up_to_version` when given), or None."""
+        rows = Snapshot.objects.using(self.using).filter(stream_id=str(stream_id))
+        if up_to_version is not None:
+            rows = rows.filter(version__lte=up_to_version)
+        row = rows.order_by("-version").first()
+        if row is None:
+            return None
+        return StoredSnapshot(
+            stream_id=row.stream_id,
+            stream_type=row.stream_type,
+            version=row.version,
+            schema_version=row.schema_version,
+            state=row.state,
+        )
+
+    def load_stream(
+        self, store: EventStore, stream_id: str, stream_type: str, schema_version: int
+    ) -> tuple[StoredSnapshot | None, list[RecordedEvent]]:
+        """The latest snapshot of this type and schema, and the stream's events from its version on.
+
+        One round trip, so a stream without a snapshot costs no more to load than before
+        snapshots existed: the events start at the snapshot's version (or 1), and the row at
+        exactly that version carries the snapshot's state. The snapshot's own event comes
+        back too, which proves the stream really has that version. No events at all means
+        either a new stream or a snapshot beyond the stream's end; the caller tells them
+        apart with a plain load.
+        """
+        stream_id = str(stream_id)
+        with connections[store.using].cursor() as cursor:
+            cursor.execute(LOAD_STREAM_SQL, [stream_id, stream_type, schema_version, stream_id])
+            rows = cursor.fetchall()
+        upcasters = registered_upcasters()
+        events, snapshot = [], None
+        for position, event_id, s_type, s_id, version, event_type, schema, data, metadata, recorded_at, state in rows:
+            values = (position, as_uuid(event_id), s_type, s_id, version, event_type, schema)
+            values += (as_json(data), as_json(metadata), as_datetime(recorded_at))
+            event = RecordedEvent.from_values(values, upcasters)
+            if state is not None and not events:
+                snapshot = StoredSnapshot(stream_id, stream_type, version, schema_version, as_json(state))
+            events.append(event)
+        return snapshot, events
+
+    def save(self, stream_id: str, stream_type: str, version: int, schema_version: int, state: dict) -> None:
+        """Store a snapshot, replacing any other at this version (the caller's state comes from the events)."""
+        Snapshot.objects.using(self.using).bulk_create(
+            [
+                Snapshot(
+                    stream_id=str(stream_id),
+                    stream_type=stream_type,
+                    version=version,
+                    schema_version=schema_version,
+                    state=state,
+                )
+            ],
+            # ON CONFLICT DO UPDATE: a leftover row must neither abort the append's transaction nor survive it.
+            update_conflicts=True,
+            unique_fields=["stream_id", "version"],
+            update_fields=["stream_type", "schema_version", "state", "created_at"],
+        )
+
+    def delete(self, stream_id: str) -> int:
+        """Forget a stream's snapshots (they are only a cache); returns how many were deleted."""
+        deleted, _ = Snapshot.objects.using(self.using).filter(stream_id=str(stream_id)).delete()
+        return deleted

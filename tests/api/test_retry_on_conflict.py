@@ -1,0 +1,111 @@
+"""Retry on conflict under real concurrency: many HTTP clients write to one order at once.
+
+Threads, each with its own PostgreSQL connection, send at the same moment (a barrier), so
+their commands load the same version and race on `UNIQUE (stream_id, version)`.
+"""
+
+import logging
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from eventstore.models import Event
+from tests.api.helpers import place_order, register_customer
+
+pytestmark = [
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent PostgreSQL transactions"),
+    pytest.mark.django_db(transaction=True),
+]
+
+CLIENTS = 10
+
+
+@pytest.fixture
+def token(user) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def send_all_at_once(token: str, bodies: list[tuple[str, dict]]) -> list:
+    """POST every (endpoint, body) from its own thread, all released together; the responses in order."""
+    start = threading.Barrier(len(bodies))
+    responses: list = [None] * len(bodies)
+    errors: list[BaseException] = []
+
+    def client(index: int, endpoint: str, body: dict) -> None:
+        try:
+            api = APIClient()
+            api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+            start.wait(10)
+            responses[index] = api.post(f"/api/commands/{endpoint}/", body, format="json")
+        except BaseException as error:  # surfaced below, not swallowed
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(i, *item)) for i, item in enumerate(bodies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return responses
+
+
+def retries_logged(caplog) -> int:
+    return sum("conflict on attempt" in record.getMessage() for record in caplog.records)
+
+
+def test_concurrent_add_items_on_one_order_all_succeed_thanks_to_retries(api, token, caplog):
+    order = place_order(api, register_customer(api), items=[])
+    bodies = [
+        ("add-item", {"order_id": order, "sku": f"SKU-{n}", "quantity": 1, "unit_price": "1.00"})
+        for n in range(CLIENTS)
+    ]
+
+    with caplog.at_level(logging.INFO, logger="commands"):
+        responses = send_all_at_once(token, bodies)
+
+    assert [r.status_code for r in responses] == [200] * CLIENTS, [r.json() for r in responses]
+    assert sorted(r.json()["version"] for r in responses) == list(range(2, CLIENTS + 2))
+    added = Event.objects.filter(stream_id=order, event_type="ItemAdded")
+    assert sorted(added.values_list("data__sku", flat=True)) == sorted(f"SKU-{n}" for n in range(CLIENTS))
+    assert retries_logged(caplog) > 0  # they really raced; the retries are what made them all succeed
+
+
+def test_an_explicit_expected_version_is_never_retried(api, token, caplog):
+    order = place_order(api, register_customer(api), items=[])
+    bodies = [
+        ("add-item", {"order_id": order, "sku": f"SKU-{n}", "quantity": 1, "unit_price": "1.00", "expected_version": 1})
+        for n in range(CLIENTS)
+    ]
+
+    with caplog.at_level(logging.INFO, logger="commands"):
+        responses = send_all_at_once(token, bodies)
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 1, 409: CLIENTS - 1}, [r.json() for r in responses]
+    assert all(r.json()["detail"] for r in responses if r.status_code == 409)
+    assert Event.objects.filter(stream_id=order).count() == 2
+    assert retries_logged(caplog) == 0
+
+
+def test_retried_and_pinned_commands_side_by_side(api, token):
+    order = place_order(api, register_customer(api), items=[])
+    free = [
+        ("add-item", {"order_id": order, "sku": f"FREE-{n}", "quantity": 1, "unit_price": "1.00"}) for n in range(6)
+    ]
+    pinned = [
+        ("add-item", {"order_id": order, "sku": f"PIN-{n}", "quantity": 1, "unit_price": "1.00", "expected_version": 1})
+        for n in range(6)
+    ]
+
+    responses = send_all_at_once(token, free + pinned)
+
+    assert [r.status_code for r in responses[:6]] == [200] * 6
+    assert Counter(r.status_code for r in responses[6:]) <= Counter({200: 1, 409: 6})
+    pinned_ok = sum(r.status_code == 200 for r in responses[6:])
+    assert Event.objects.filter(stream_id=order).count() == 1 + 6 + pinned_ok
