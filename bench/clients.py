@@ -82,7 +82,7 @@ def _es_shop() -> Any:
     from bench.baselines.es_app import make_shop
 
     if "es_shop" not in _state:
-        _state["es_shop"] = make_shop(_state["config"])
+        _state["es_shop"] = make_shop(_state["config"], create_table=False)
     return _state["es_shop"]
 
 

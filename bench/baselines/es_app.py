@@ -45,7 +45,10 @@ class EsShop(Application):
         self.save(order)
 
 
-def es_env(config: BenchConfig) -> dict[str, str]:
+def es_env(config: BenchConfig, create_table: bool = True) -> dict[str, str]:
+    """The library's settings. Client processes pass `create_table=False`: the harness made the
+    tables once, and several processes running CREATE TABLE IF NOT EXISTS at the same moment
+    can fail in PostgreSQL with "tuple concurrently updated"."""
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": config.db_es,
@@ -53,12 +56,12 @@ def es_env(config: BenchConfig) -> dict[str, str]:
         "POSTGRES_PORT": "5432",
         "POSTGRES_USER": "postgres",
         "POSTGRES_PASSWORD": "",
-        "CREATE_TABLE": "y",
+        "CREATE_TABLE": "y" if create_table else "n",
     }
 
 
-def make_shop(config: BenchConfig) -> EsShop:
-    return EsShop(env=es_env(config))
+def make_shop(config: BenchConfig, create_table: bool = True) -> EsShop:
+    return EsShop(env=es_env(config, create_table))
 
 
 def make_orders(shop: EsShop, count: int, events_per_order: int) -> list[UUID]:
