@@ -21,8 +21,12 @@ class CustomerBatch:
 
     def __init__(self, events: Iterable[RecordedEvent]) -> None:
         events = list(events)
-        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS}
-        self.orders = {str(o.order_id): o for o in CustomerOrderTotal.objects.filter(order_id__in=order_ids)}
+        # Orders placed in this batch are new (each event is handled once): nothing to load.
+        placed_here = {e.stream_id for e in events if e.event_type == "OrderPlaced"}
+        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS} - placed_here
+        self.orders = (
+            {str(o.order_id): o for o in CustomerOrderTotal.objects.filter(order_id__in=order_ids)} if order_ids else {}
+        )
         customer_ids = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
         customer_ids |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
         customer_ids |= {str(o.customer_id) for o in self.orders.values()}

@@ -21,13 +21,17 @@ class OrderBatch:
 
     def __init__(self, events: Iterable[RecordedEvent]) -> None:
         events = list(events)
-        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS}
+        # Orders placed in this batch are new (each event is handled once): nothing to load,
+        # no old lines to delete. In a rebuild that is most of them.
+        self.placed_here = {e.stream_id for e in events if e.event_type == "OrderPlaced"}
+        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS} - self.placed_here
         customer_ids = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
         customer_ids |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
-        self.orders = {str(o.id): o for o in OrderSummary.objects.filter(id__in=order_ids)}
+        self.orders = {str(o.id): o for o in OrderSummary.objects.filter(id__in=order_ids)} if order_ids else {}
         self.lines: dict[str, dict[str, OrderSummaryLine]] = defaultdict(dict)
-        for line in OrderSummaryLine.objects.filter(order_id__in=list(self.orders)):
-            self.lines[str(line.order_id)][line.sku] = line
+        if self.orders:
+            for line in OrderSummaryLine.objects.filter(order_id__in=list(self.orders)):
+                self.lines[str(line.order_id)][line.sku] = line
         self.names = {
             str(c): n for c, n in OrderCustomerName.objects.filter(customer_id__in=customer_ids).values_list()
         }
@@ -64,7 +68,9 @@ class OrderBatch:
                 update_fields=ORDER_FIELDS,
             )
         if self.changed_lines:
-            OrderSummaryLine.objects.filter(order_id__in=list(self.changed_lines)).delete()
+            replaced = self.changed_lines - self.placed_here
+            if replaced:
+                OrderSummaryLine.objects.filter(order_id__in=list(replaced)).delete()
             OrderSummaryLine.objects.bulk_create(
                 OrderSummaryLine(order_id=o, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
                 for o in self.changed_lines
