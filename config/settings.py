@@ -208,6 +208,9 @@ EVENTSTORE_SUBSCRIBERS = [
     "queries_app.projections.order_summary.OrderSummaryProjection",
 ]
 
+# Read-your-writes: how long a query with ?min_position= waits for its projections.
+READ_YOUR_WRITES_TIMEOUT_SECONDS = float(os.environ.get("READ_YOUR_WRITES_TIMEOUT_SECONDS", "2"))
+
 # Command bus middleware, outermost first.
 COMMAND_BUS_MIDDLEWARE = [
     "commands_app.framework.middleware.RecoveryMiddleware",

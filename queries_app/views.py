@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,12 +11,20 @@ from rest_framework.views import APIView
 from eventstore.operations import subscriber_statuses
 from queries_app.filters import CustomerViewFilter, OrderSummaryFilter
 from queries_app.models import CustomerView, OrderSummary
+from queries_app.read_your_writes import MIN_POSITION_PARAMETER, ReadYourWritesMixin
 from queries_app.serializers import CustomerViewSerializer, OrderSummarySerializer, ProjectionStatusSerializer
 
+read_your_writes_schema = extend_schema_view(
+    list=extend_schema(parameters=[MIN_POSITION_PARAMETER]),
+    retrieve=extend_schema(parameters=[MIN_POSITION_PARAMETER]),
+)
 
-class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+
+@read_your_writes_schema
+class CustomerViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Customers with their order count and total spent."""
 
+    projections = ("customer_view",)
     queryset = CustomerView.objects.all()
     serializer_class = CustomerViewSerializer
     filterset_class = CustomerViewFilter
@@ -24,9 +32,11 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["name", "id"]
 
 
-class OrderSummaryViewSet(viewsets.ReadOnlyModelViewSet):
+@read_your_writes_schema
+class OrderSummaryViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Orders, denormalized: customer name, item count, total, lines."""
 
+    projections = ("order_summary",)
     queryset = OrderSummary.objects.prefetch_related("lines")
     serializer_class = OrderSummarySerializer
     filterset_class = OrderSummaryFilter

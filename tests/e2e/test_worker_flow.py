@@ -62,3 +62,14 @@ def test_events_written_without_any_wake_up_are_caught_up_by_the_beat_sweep(live
     summary = wait_until(lambda: OrderSummary.objects.filter(id=order).first(), message="the sweep")
     assert (summary.customer_name, str(summary.total)) == ("Swept", "3.00")
     assert connection.vendor == "postgresql"
+
+
+def test_read_your_writes_200_times_in_a_row_against_a_real_worker(live_api):
+    customer = register_customer(live_api)
+    for n in range(200):
+        body = command(
+            live_api, "place-order", customer_id=customer, items=[{"sku": "A", "quantity": 1, "unit_price": f"{n}.25"}]
+        ).json()
+        read = live_api.get(f"/api/orders/{body['aggregate_id']}/?min_position={body['position']}")
+        assert read.status_code == 200, (n, read.status_code, read.content)
+        assert read.json()["total"] == f"{n}.25"

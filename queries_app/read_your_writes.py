@@ -1,0 +1,97 @@
+"""Read-your-writes: `?min_position=P` answers once the projections behind an endpoint reach P.
+
+A command's response carries the global position of its last event. A client that passes
+it as `min_position` to a query endpoint gets an answer that includes that command's
+effects, or, past `READ_YOUR_WRITES_TIMEOUT_SECONDS`, a 503 naming the projection that is
+behind, with `Retry-After`. Every answer says how far its projections had read in
+`X-Projection-Position`. The wait polls the checkpoints outside any transaction, so it
+holds no lock and keeps no query running on the database while it sleeps.
+"""
+
+import time
+from typing import Any, ClassVar
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from eventstore.models import Checkpoint
+
+POSITION_HEADER = "X-Projection-Position"
+POLL_SECONDS = 0.02
+
+MIN_POSITION_PARAMETER = OpenApiParameter(
+    "min_position",
+    OpenApiTypes.INT64,
+    description=(
+        "Answer only once this endpoint's projections have handled the log up to this position "
+        "(the `position` a command returned); 503 with Retry-After if they have not within the timeout."
+    ),
+)
+
+
+class ProjectionBehind(APIException):
+    """503: a projection has not reached the requested position in time. DRF sends `wait` as Retry-After."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "projection_behind"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.wait = retry_after
+
+
+class MinPositionSerializer(serializers.Serializer):
+    min_position = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+
+
+def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
+    found = dict(Checkpoint.objects.filter(name__in=names).values_list("name", "position"))
+    return {name: found.get(name, 0) for name in names}
+
+
+def wait_for_projections(names: tuple[str, ...], min_position: int, timeout: float) -> int:
+    """The lowest of the projections' positions once all are at `min_position` or past it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        positions = projection_positions(names)
+        lowest = min(positions.values())
+        if lowest >= min_position:
+            return lowest
+        if time.monotonic() >= deadline:
+            behind = ", ".join(
+                f"{name} is at position {position}, {min_position - position} behind"
+                for name, position in positions.items()
+                if position < min_position
+            )
+            raise ProjectionBehind(
+                f"Not caught up to position {min_position} within {timeout:g}s: {behind}. Try again shortly."
+            )
+        time.sleep(POLL_SECONDS)
+
+
+class ReadYourWritesMixin:
+    """For read-only views over read models; set `projections` to the subscribers that fill them."""
+
+    projections: ClassVar[tuple[str, ...]] = ()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authenticated first: strangers wait for nothing
+        params = MinPositionSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        min_position = params.validated_data.get("min_position")
+        if min_position is None:
+            self.projection_position = min(projection_positions(self.projections).values())
+        else:
+            timeout = settings.READ_YOUR_WRITES_TIMEOUT_SECONDS
+            self.projection_position = wait_for_projections(self.projections, min_position, timeout)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if hasattr(self, "projection_position"):
+            response[POSITION_HEADER] = str(self.projection_position)
+        return response
