@@ -91,7 +91,8 @@ def skip(subscriber: Subscriber, *, by: str, reason: str) -> SkippedEvent:
         )
         # Every event between the checkpoint and the failed one is of a type this subscriber
         # does not handle (they were read one at a time), so this passes exactly one event.
-        checkpoint.position = checkpoint.failed_position
+        # Never backwards: that would apply events a second time.
+        checkpoint.position = max(checkpoint.position, checkpoint.failed_position)
         clear_failure(checkpoint)
     catch_up(subscriber)
     return record
@@ -128,6 +129,9 @@ def rebuild(subscriber: Subscriber, batch_size: int = 2000, progress: Progress |
     """
     store = EventStore()
     ensure_checkpoint(subscriber.name)
+    previous_state = Checkpoint.objects.filter(name=subscriber.name).values_list("state", flat=True).first()
+    # Events an operator skipped stay skipped: replaying one would fail the rebuild again.
+    skipped = set(SkippedEvent.objects.filter(subscriber=subscriber.name).values_list("position", flat=True))
     # Visible to status readers (and to workers, which then leave this subscriber alone)
     # while the rebuild's own transaction holds the checkpoint lock.
     Checkpoint.objects.filter(name=subscriber.name).update(state=Checkpoint.State.REBUILDING, updated_at=timezone.now())
@@ -142,17 +146,21 @@ def rebuild(subscriber: Subscriber, batch_size: int = 2000, progress: Progress |
                 head = store.head()
                 if position >= head:
                     break
-                batch = [e for e in store.read_all(position, batch_size, subscriber.event_types) if e.position <= head]
-                subscriber.handle_batch(batch)
+                read = [e for e in store.read_all(position, batch_size, subscriber.event_types) if e.position <= head]
+                batch = [e for e in read if e.position not in skipped]
+                if batch:
+                    subscriber.handle_batch(batch)
                 replayed += len(batch)
-                position = batch[-1].position if len(batch) == batch_size else head
+                position = read[-1].position if len(read) == batch_size else head
                 if progress:
                     progress(position, head)
             checkpoint.position = position
             clear_failure(checkpoint)
     except BaseException:
-        Checkpoint.objects.filter(name=subscriber.name, state=Checkpoint.State.REBUILDING).update(
-            state=Checkpoint.State.RUNNING
-        )
+        if previous_state in (None, Checkpoint.State.REBUILDING):
+            previous_state = Checkpoint.State.RUNNING
+        Checkpoint.objects.filter(name=subscriber.name, state=Checkpoint.State.REBUILDING).update(state=previous_state)
         raise
+    # Wake-ups for events committed while the rebuild held the lock were dropped; take them now.
+    catch_up(subscriber)
     return RebuildResult(subscriber.name, replayed, time.perf_counter() - started)

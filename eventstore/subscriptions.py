@@ -17,17 +17,23 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from eventstore.models import Checkpoint
 from eventstore.store import EventStore, RecordedEvent
 
 logger = logging.getLogger(__name__)
+
+# A fresh `rebuilding` mark on an unlocked checkpoint is a rebuild between marking and
+# locking; an old one is left by a rebuild that died.
+REBUILD_START_GRACE = timedelta(seconds=30)
 
 
 def handles(*event_types: str) -> Callable:
@@ -130,6 +136,8 @@ def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
         if checkpoint.state == Checkpoint.State.FAILED:
             return Step(0, more=False)
         if checkpoint.state == Checkpoint.State.REBUILDING:
+            if checkpoint.updated_at > timezone.now() - REBUILD_START_GRACE:
+                return Step(0, more=False)  # a rebuild marked it and is about to take this lock
             checkpoint.state = Checkpoint.State.RUNNING  # left by a rebuild that died
         # Everything at or below the head is committed (positions are assigned in commit
         # order), so the checkpoint may jump to it past events we don't handle.
@@ -155,6 +163,8 @@ def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
 def mark_failed(subscriber: Subscriber, failure: BatchFailed) -> None:
     with transaction.atomic():
         checkpoint = lock_checkpoint(subscriber.name)
+        if checkpoint.position >= failure.first.position:
+            return  # another runner handled the event meanwhile: nothing is stuck
         checkpoint.state = Checkpoint.State.FAILED
         checkpoint.failed_position = failure.first.position
         checkpoint.last_error = (

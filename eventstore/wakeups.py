@@ -32,6 +32,7 @@ def _flag_store() -> tuple[redis.Redis, str] | None:
 
 def request_wake_up(position: int) -> None:
     """After a commit: make sure a wake-up that will see `position` is on its way."""
+    flag = None
     try:
         flag = _flag_store()
         if flag is not None:
@@ -44,6 +45,15 @@ def request_wake_up(position: int) -> None:
         # The events are committed; the periodic sweep will deliver them. The client's
         # command succeeded and must not see a broker failure.
         logger.exception("could not enqueue the subscriber wake-up for position %s", position)
+        if flag is not None:
+            _clear_flag_quietly(*flag)  # or later commits would wait on a message never sent
+
+
+def _clear_flag_quietly(client: redis.Redis, key: str) -> None:
+    try:
+        client.delete(key)
+    except Exception:
+        pass  # Redis is down too: the flag expires on its own
 
 
 def wake_up_started() -> None:

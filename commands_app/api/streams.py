@@ -72,6 +72,8 @@ class StreamStateView(APIView):
         responses=StreamStateSerializer,
     )
     def get(self, request: Request, stream_id: str) -> Response:
+        if "\x00" in stream_id or len(stream_id) > 128:
+            raise NotFound(f"No stream with id {stream_id!r}.")  # no such id can be stored
         version_param, at_param = request.query_params.get("version"), request.query_params.get("at")
         if version_param is not None and at_param is not None:
             raise ParseError("Give version or at, not both.")

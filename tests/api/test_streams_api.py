@@ -112,3 +112,9 @@ def test_bad_version_or_time_is_400_with_detail(api, order, query, message):
 
 def test_needs_authentication(order):
     assert APIClient().get(f"/api/streams/{order}/").status_code in (401, 403)
+
+
+def test_an_id_no_stream_can_have_is_404_not_a_server_error(api):
+    for stream_id in ("bad%00id", "x" * 200):
+        response = api.get(f"/api/streams/{stream_id}/")
+        assert response.status_code == 404 and response.json()["detail"]

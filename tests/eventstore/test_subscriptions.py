@@ -3,16 +3,18 @@
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from commands_app.domain import commands as c
 from commands_app.wiring import command_bus
 from eventstore import operations
 from eventstore.models import Checkpoint, Event, SkippedEvent
 from eventstore.store import EventStore, NewEvent
-from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber
+from eventstore.subscriptions import BatchFailed, catch_up, catch_up_all, get_subscriber, mark_failed
 from queries_app.models import OrderSummary
 from tests.api.helpers import place_order, register_customer
 
@@ -149,7 +151,12 @@ def test_a_rebuilding_mark_left_by_a_dead_rebuild_is_ignored(api):
     place_order(api, register_customer(api))
     catch_up(get_subscriber("order_summary"))
     place_order(api, register_customer(api, "Bob", "bob@example.com"))
-    Checkpoint.objects.filter(name="order_summary").update(state="rebuilding")  # its process died
+    # A fresh mark on an unlocked row is a rebuild about to take the lock: leave it alone.
+    Checkpoint.objects.filter(name="order_summary").update(state="rebuilding", updated_at=timezone.now())
+    assert catch_up(get_subscriber("order_summary")) == 0
+    # An old one is left by a rebuild whose process died.
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Checkpoint.objects.filter(name="order_summary").update(state="rebuilding", updated_at=an_hour_ago)
     assert catch_up(get_subscriber("order_summary")) == 2
     assert Checkpoint.objects.get(name="order_summary").state == "running"
 
@@ -229,3 +236,24 @@ def test_a_rebuild_while_commands_arrive_ends_at_the_head_and_readers_never_see_
     catch_up_all()
     placed = Event.objects.filter(event_type="OrderPlaced").count()
     assert OrderSummary.objects.count() == placed > 30
+
+
+def test_a_rebuild_keeps_skipped_events_skipped(recorder):
+    append("s", {"n": 1}, {"n": 2, "poison": True}, {"n": 3})
+    subscriber = get_subscriber("test_recorder")
+    catch_up(subscriber)
+    operations.skip(subscriber, by="ops", reason="bad")
+    recorder.handled.clear()
+    operations.rebuild(subscriber)  # the poison would fail the whole rebuild if replayed
+    assert [e.data["n"] for e in recorder.handled] == [1, 3]
+    assert status("test_recorder").state == "running"
+
+
+def test_a_failure_recorded_after_another_runner_moved_on_is_dropped(recorder):
+    append("s", {"n": 1, "poison": True}, {"n": 2})
+    subscriber = get_subscriber("test_recorder")
+    first = EventStore().load("s")[0]
+    recorder.poisoned = False
+    catch_up(subscriber)  # another runner handled both events
+    mark_failed(subscriber, BatchFailed(first, ValueError("stale failure")))
+    assert status("test_recorder").state == "running"

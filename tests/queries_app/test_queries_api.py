@@ -112,3 +112,9 @@ def test_reading_needs_authentication(shop):
 def test_queries_are_read_only(api, shop):
     assert api.post("/api/orders/", {}, format="json").status_code == 405
     assert api.delete(f"/api/orders/{shop['dear']}/").status_code == 405
+
+
+@pytest.mark.parametrize("limit", ["100000000000000000000", "100000"])
+def test_a_huge_limit_is_clamped_not_an_error(api, shop, limit):
+    response = api.get(f"/api/orders/?limit={limit}")
+    assert response.status_code == 200 and len(response.json()["results"]) == 3
