@@ -20,19 +20,10 @@ from commands_app.domain.customer import CustomerRegistered
 from commands_app.domain.order import ItemAdded, OrderLine, OrderPlaced, OrderShipped
 from commands_app.domain.registry import domain_events
 from eventstore.models import Event
+from eventstore.store import RecordedEvent
 
 BATCH = 5_000
-COLUMNS = (
-    "event_id",
-    "stream_type",
-    "stream_id",
-    "version",
-    "event_type",
-    "schema_version",
-    "data",
-    "metadata",
-    "recorded_at",
-)
+COLUMNS = RecordedEvent.COLUMNS[1:]  # all but position, which the database assigns
 Row = tuple
 
 

@@ -5,6 +5,10 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+# The largest position PostgreSQL's bigint holds: a larger one in a query is a database
+# error, so input beyond it is refused as a 400 first.
+MAX_POSITION = 2**63 - 1
+
 
 class Event(models.Model):
     """One immutable fact in the log.

@@ -6,6 +6,7 @@ Used by the admin, the management commands and the status API alike.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,12 +37,20 @@ def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> li
     head = EventStore().head()
     checkpoints = Checkpoint.objects.in_bulk([s.name for s in subscribers])
     now = timezone.now()
+    backlog: dict[int, tuple[int, datetime | None]] = {}  # subscribers at one position share a count
+
+    def behind(position: int) -> tuple[int, datetime | None]:
+        if position not in backlog:
+            events = Event.objects.filter(position__gt=position)
+            lag = events.count() if head > position else 0
+            oldest = events.order_by("position").values_list("recorded_at", flat=True).first() if lag else None
+            backlog[position] = (lag, oldest)
+        return backlog[position]
+
     statuses = []
     for subscriber in subscribers:
         checkpoint = checkpoints.get(subscriber.name) or Checkpoint(name=subscriber.name)
-        behind = Event.objects.filter(position__gt=checkpoint.position)
-        lag = behind.count() if head > checkpoint.position else 0
-        oldest = behind.order_by("position").values_list("recorded_at", flat=True).first() if lag else None
+        lag, oldest = behind(checkpoint.position)
         state = checkpoint.state
         if state == Checkpoint.State.RUNNING and lag:
             state = "catching_up"

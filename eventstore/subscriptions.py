@@ -85,6 +85,22 @@ class Subscriber:
         """Delete everything this subscriber built, before a replay from position 0."""
 
 
+class BatchProjection(Subscriber):
+    """A subscriber that applies each batch in memory, then writes it in bulk.
+
+    Set `batch_class`: it is built from the batch's events (loading the rows they touch
+    once), each `@handles` method receives `(batch, event)`, and `batch.save()` writes.
+    """
+
+    batch_class: ClassVar[type]
+
+    def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
+        batch = self.batch_class(events)
+        for event in events:
+            getattr(self, self.handlers[event.event_type])(batch, event)
+        batch.save()
+
+
 @cache
 def registered_subscribers() -> tuple[Subscriber, ...]:
     """The subscribers listed in `settings.EVENTSTORE_SUBSCRIBERS`, instantiated once."""

@@ -17,26 +17,14 @@ from rest_framework import filters, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
-from eventstore.models import Event
-
-MAX_POSITION = 2**63 - 1  # PostgreSQL bigint: a larger value would be a database error, not a 400
+from eventstore.models import MAX_POSITION, Event
+from eventstore.store import RecordedEvent
 
 
 class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
-        fields = [
-            "position",
-            "event_id",
-            "stream_type",
-            "stream_id",
-            "version",
-            "event_type",
-            "schema_version",
-            "data",
-            "metadata",
-            "recorded_at",
-        ]
+        fields = list(RecordedEvent.COLUMNS)
 
 
 class PositionFilter(django_filters.NumberFilter):

@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from eventstore.models import Checkpoint
+from eventstore.models import MAX_POSITION, Checkpoint
 
 POSITION_HEADER = "X-Projection-Position"
 POLL_SECONDS = 0.02
@@ -46,7 +46,7 @@ class ProjectionBehind(APIException):
 
 
 class MinPositionSerializer(serializers.Serializer):
-    min_position = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+    min_position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
 
 
 def projection_positions(names: tuple[str, ...]) -> dict[str, int]:

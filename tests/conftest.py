@@ -15,6 +15,7 @@ import pytest
 import redis
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -165,6 +166,14 @@ def user(db):
 @pytest.fixture
 def staff_user(db):
     return StaffUserFactory(username="staff")
+
+
+@pytest.fixture
+def staff_client(staff_user) -> Client:
+    """A browser session logged in as a staff superuser (for admin pages)."""
+    client = Client()
+    client.force_login(staff_user)
+    return client
 
 
 @pytest.fixture

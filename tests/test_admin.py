@@ -17,44 +17,37 @@ def events(api):
     return {"customer": customer, "order": order}
 
 
-@pytest.fixture
-def staff(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-def test_event_list_renders_with_filters_and_search(staff, events):
-    page = staff.get("/admin/eventstore/event/")
+def test_event_list_renders_with_filters_and_search(staff_client, events):
+    page = staff_client.get("/admin/eventstore/event/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "OrderPlaced" in html and "CustomerRegistered" in html
     assert "By stream type" in html and "By event type" in html and "By recorded at" in html
 
-    filtered = staff.get("/admin/eventstore/event/?event_type=ItemAdded").content.decode()
+    filtered = staff_client.get("/admin/eventstore/event/?event_type=ItemAdded").content.decode()
     assert "ItemAdded" in filtered and "CustomerRegistered</td>" not in filtered
 
 
-def test_search_by_stream_id_and_by_event_id(staff, events):
-    by_stream = staff.get("/admin/eventstore/event/", {"q": events["order"]}).context["cl"].result_list
+def test_search_by_stream_id_and_by_event_id(staff_client, events):
+    by_stream = staff_client.get("/admin/eventstore/event/", {"q": events["order"]}).context["cl"].result_list
     assert [e.event_type for e in by_stream] == ["ItemAdded", "OrderPlaced"]  # newest first
     event = Event.objects.get(event_type="CustomerRegistered")
-    by_id = staff.get("/admin/eventstore/event/", {"q": str(event.event_id)}).context["cl"].result_list
+    by_id = staff_client.get("/admin/eventstore/event/", {"q": str(event.event_id)}).context["cl"].result_list
     assert list(by_id) == [event]
-    assert staff.get("/admin/eventstore/event/", {"q": "no such thing"}).status_code == 200
+    assert staff_client.get("/admin/eventstore/event/", {"q": "no such thing"}).status_code == 200
 
 
-def test_stream_link_lists_the_stream_in_version_order(staff, events):
+def test_stream_link_lists_the_stream_in_version_order(staff_client, events):
     order = events["order"]
-    page = staff.get("/admin/eventstore/event/")
+    page = staff_client.get("/admin/eventstore/event/")
     assert f"?stream_id={order}" in page.content.decode()
-    stream = staff.get(f"/admin/eventstore/event/?stream_id={order}").context["cl"].result_list
+    stream = staff_client.get(f"/admin/eventstore/event/?stream_id={order}").context["cl"].result_list
     assert [e.version for e in stream] == [1, 2]
 
 
-def test_detail_shows_pretty_json_data_and_metadata(staff, events):
+def test_detail_shows_pretty_json_data_and_metadata(staff_client, events):
     event = Event.objects.get(event_type="ItemAdded")
-    page = staff.get(f"/admin/eventstore/event/{event.pk}/change/")
+    page = staff_client.get(f"/admin/eventstore/event/{event.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "&quot;unit_price&quot;: &quot;19.99&quot;" in html
@@ -62,12 +55,12 @@ def test_detail_shows_pretty_json_data_and_metadata(staff, events):
     assert 'type="submit"' not in html or "Save" not in html
 
 
-def test_nobody_can_add_change_or_delete_events(staff, events):
+def test_nobody_can_add_change_or_delete_events(staff_client, events):
     event = Event.objects.get(event_type="ItemAdded")
-    assert staff.get("/admin/eventstore/event/add/").status_code == 403
-    response = staff.post(f"/admin/eventstore/event/{event.pk}/change/", {"event_type": "Forged", "data": "{}"})
+    assert staff_client.get("/admin/eventstore/event/add/").status_code == 403
+    response = staff_client.post(f"/admin/eventstore/event/{event.pk}/change/", {"event_type": "Forged", "data": "{}"})
     assert response.status_code == 403
-    assert staff.post(f"/admin/eventstore/event/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert staff_client.post(f"/admin/eventstore/event/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     event.refresh_from_db()
     assert event.event_type == "ItemAdded"
     assert Event.objects.count() == 3

@@ -4,15 +4,14 @@ Like every projection here, a batch is applied in memory to the rows it touches,
 are loaded once and upserted at the end.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 
 from eventstore.store import RecordedEvent
-from eventstore.subscriptions import Subscriber, handles
+from eventstore.subscriptions import BatchProjection, handles
 from queries_app.models import CustomerOrderTotal, CustomerView
-from queries_app.projections.values import line_amount, money
+from queries_app.projections.values import line_amount, money, touched_ids
 
-CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
 CUSTOMER_FIELDS = [f.name for f in CustomerView._meta.concrete_fields if not f.primary_key]
 
 
@@ -20,16 +19,13 @@ class CustomerBatch:
     """The customers and per-order totals one batch of events touches."""
 
     def __init__(self, events: Iterable[RecordedEvent]) -> None:
-        events = list(events)
-        # Orders placed in this batch are new (each event is handled once): nothing to load.
-        placed_here = {e.stream_id for e in events if e.event_type == "OrderPlaced"}
-        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS} - placed_here
+        ids = touched_ids(events)
         self.orders = (
-            {str(o.order_id): o for o in CustomerOrderTotal.objects.filter(order_id__in=order_ids)} if order_ids else {}
+            {str(o.order_id): o for o in CustomerOrderTotal.objects.filter(order_id__in=ids.earlier_orders)}
+            if ids.earlier_orders
+            else {}
         )
-        customer_ids = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
-        customer_ids |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
-        customer_ids |= {str(o.customer_id) for o in self.orders.values()}
+        customer_ids = ids.customers | {str(o.customer_id) for o in self.orders.values()}
         self.customers = {str(c.id): c for c in CustomerView.objects.filter(id__in=customer_ids)}
         self.changed_customers: set[str] = set()
         self.changed_orders: set[str] = set()
@@ -67,18 +63,13 @@ class CustomerBatch:
             )
 
 
-class CustomerViewProjection(Subscriber):
+class CustomerViewProjection(BatchProjection):
     name = "customer_view"
+    batch_class = CustomerBatch
 
     def reset(self) -> None:
         CustomerOrderTotal.objects.all().delete()
         CustomerView.objects.all().delete()
-
-    def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
-        batch = CustomerBatch(events)
-        for event in events:
-            getattr(self, self.handlers[event.event_type])(batch, event)
-        batch.save()
 
     @handles("CustomerRegistered")
     def registered(self, batch: CustomerBatch, event: RecordedEvent) -> None:

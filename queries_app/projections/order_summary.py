@@ -5,14 +5,13 @@ batch touches are loaded once, each event changes them, and they are upserted at
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from eventstore.store import RecordedEvent
-from eventstore.subscriptions import Subscriber, handles
+from eventstore.subscriptions import BatchProjection, handles
 from queries_app.models import OrderCustomerName, OrderSummary, OrderSummaryLine
-from queries_app.projections.values import line_amount, money
+from queries_app.projections.values import line_amount, money, touched_ids
 
-CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
 ORDER_FIELDS = [f.name for f in OrderSummary._meta.concrete_fields if not f.primary_key]
 
 
@@ -20,20 +19,16 @@ class OrderBatch:
     """The orders, lines and customer names one batch of events touches."""
 
     def __init__(self, events: Iterable[RecordedEvent]) -> None:
-        events = list(events)
-        # Orders placed in this batch are new (each event is handled once): nothing to load,
-        # no old lines to delete. In a rebuild that is most of them.
-        self.placed_here = {e.stream_id for e in events if e.event_type == "OrderPlaced"}
-        order_ids = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS} - self.placed_here
-        customer_ids = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
-        customer_ids |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
+        ids = touched_ids(events)
+        self.placed_here = ids.placed
+        order_ids = ids.earlier_orders
         self.orders = {str(o.id): o for o in OrderSummary.objects.filter(id__in=order_ids)} if order_ids else {}
         self.lines: dict[str, dict[str, OrderSummaryLine]] = defaultdict(dict)
         if self.orders:
             for line in OrderSummaryLine.objects.filter(order_id__in=list(self.orders)):
                 self.lines[str(line.order_id)][line.sku] = line
         self.names = {
-            str(c): n for c, n in OrderCustomerName.objects.filter(customer_id__in=customer_ids).values_list()
+            str(c): n for c, n in OrderCustomerName.objects.filter(customer_id__in=ids.customers).values_list()
         }
         self.changed_names: set[str] = set()
         self.renamed: dict[str, str] = {}
@@ -78,19 +73,14 @@ class OrderBatch:
             )
 
 
-class OrderSummaryProjection(Subscriber):
+class OrderSummaryProjection(BatchProjection):
     name = "order_summary"
+    batch_class = OrderBatch
 
     def reset(self) -> None:
         OrderSummaryLine.objects.all().delete()
         OrderSummary.objects.all().delete()
         OrderCustomerName.objects.all().delete()
-
-    def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
-        batch = OrderBatch(events)
-        for event in events:
-            getattr(self, self.handlers[event.event_type])(batch, event)
-        batch.save()
 
     @handles("CustomerRegistered", "CustomerUpdated")
     def customer_named(self, batch: OrderBatch, event: RecordedEvent) -> None:

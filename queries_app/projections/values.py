@@ -1,7 +1,12 @@
 """Reading values out of stored event data (JSON), where money is a string."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+
+from eventstore.store import RecordedEvent
+
+CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
 
 
 def money(value: str | int) -> Decimal:
@@ -12,5 +17,20 @@ def line_amount(line: dict) -> Decimal:
     return int(line["quantity"]) * money(line["unit_price"])
 
 
-def lines_total(lines: Iterable[dict]) -> Decimal:
-    return sum((line_amount(line) for line in lines), Decimal("0"))
+@dataclass(frozen=True)
+class TouchedIds:
+    """The streams one batch touches. Orders placed in the batch are new (each event is
+    handled once): there is nothing of theirs to load or delete, which in a rebuild is most."""
+
+    placed: set[str]
+    earlier_orders: set[str]
+    customers: set[str]  # customers with events in the batch or orders placed in it
+
+
+def touched_ids(events: Iterable[RecordedEvent]) -> TouchedIds:
+    events = list(events)
+    placed = {e.stream_id for e in events if e.event_type == "OrderPlaced"}
+    orders = {e.stream_id for e in events if e.event_type not in CUSTOMER_EVENTS}
+    customers = {e.stream_id for e in events if e.event_type in CUSTOMER_EVENTS}
+    customers |= {e.data["customer_id"] for e in events if e.event_type == "OrderPlaced"}
+    return TouchedIds(placed=placed, earlier_orders=orders - placed, customers=customers)

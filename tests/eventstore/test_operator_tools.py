@@ -57,27 +57,20 @@ def test_subscribers_command_status_retry_and_skip(recorder):
         call_command("subscribers", "retry", "test_recorder")
 
 
-@pytest.fixture
-def admin_client(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-def test_admin_lists_subscribers_with_state_lag_and_error(recorder, admin_client):
+def test_admin_lists_subscribers_with_state_lag_and_error(recorder, staff_client):
     poison(recorder)
-    page = admin_client.get("/admin/eventstore/checkpoint/")
+    page = staff_client.get("/admin/eventstore/checkpoint/")
     html = page.content.decode()
     assert page.status_code == 200
     assert "test_recorder" in html and "failed" in html and "cannot digest" in html
-    detail = admin_client.get("/admin/eventstore/checkpoint/test_recorder/change/").content.decode()
+    detail = staff_client.get("/admin/eventstore/checkpoint/test_recorder/change/").content.decode()
     assert "Traceback" in detail
 
 
-def test_admin_retry_action(recorder, admin_client):
+def test_admin_retry_action(recorder, staff_client):
     poison(recorder)
     recorder.poisoned = False
-    response = admin_client.post(
+    response = staff_client.post(
         "/admin/eventstore/checkpoint/", {"action": "retry_failed", "_selected_action": ["test_recorder"]}, follow=True
     )
     assert response.status_code == 200 and "retried" in response.content.decode()
@@ -85,15 +78,15 @@ def test_admin_retry_action(recorder, admin_client):
     assert len(recorder.handled) == 2
 
 
-def test_admin_skip_action_asks_for_a_reason_then_records_it(recorder, admin_client, staff_user):
+def test_admin_skip_action_asks_for_a_reason_then_records_it(recorder, staff_client, staff_user):
     poison(recorder)
-    form = admin_client.post(
+    form = staff_client.post(
         "/admin/eventstore/checkpoint/", {"action": "skip_failed_event", "_selected_action": ["test_recorder"]}
     )
     assert form.status_code == 200 and "Reason" in form.content.decode()
     assert Checkpoint.objects.get(name="test_recorder").state == "failed"  # nothing skipped yet
 
-    admin_client.post(
+    staff_client.post(
         "/admin/eventstore/checkpoint/",
         {
             "action": "skip_failed_event",
