@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -36,10 +36,16 @@ def timed(check: Callable[[], Check]) -> Check:
 
 
 def check_database() -> Check:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return {"ok": True}
+    # Every configured database: with a separate read database, commands need `default`
+    # and queries and projections need `read` too.
+    for alias in connections:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except Exception as error:
+            return {"ok": False, "error": type(error).__name__, "database": alias}
+    return {"ok": True, "databases": list(connections)}
 
 
 def check_broker() -> Check:

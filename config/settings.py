@@ -98,25 +98,40 @@ TEMPLATES = [
     },
 ]
 
+
+def database_settings(url: str, test_name: str | None) -> dict:
+    """One `DATABASES` entry from a URL (dj-database-url), with SQLite tuned for two writing processes."""
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")), conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        # The web process and the worker both write: WAL lets readers run beside the writer,
+        # IMMEDIATE takes the write lock up front instead of failing on upgrade.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    config["TEST"] = {"NAME": test_name}
+    return config
+
+
 # Database: DATABASE_URL, or the embedded SQLite file.
+_TEST_DATABASE_NAME = os.environ.get("TEST_DATABASE_NAME") or None
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+    "default": database_settings(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), _TEST_DATABASE_NAME
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # The web process and the worker both write: WAL lets readers run beside the writer,
-    # IMMEDIATE takes the write lock up front instead of failing on upgrade.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+# A separate read database (README "Separate read database"): the read models and the
+# subscribers' checkpoints live there, the event store and everything else in `default`.
+if os.environ.get("READ_DATABASE_URL"):
+    DATABASES["read"] = database_settings(
+        os.environ["READ_DATABASE_URL"], _TEST_DATABASE_NAME and f"{_TEST_DATABASE_NAME}_read"
+    )
+    DATABASE_ROUTERS = ["eventstore.routers.ReadDatabaseRouter"]
+# The apps whose models are read models (the router sends them to the read database).
+READ_DATABASE_APPS = ["queries_app"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

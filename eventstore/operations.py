@@ -1,6 +1,7 @@
 """What an operator does to subscribers: see their status, retry, skip an event, rebuild.
 
-Used by the admin, the management commands and the status API alike.
+Used by the admin, the management commands and the status API alike. Checkpoints, skip
+records and read models change in transactions on `subscription_db()`; events are only read.
 """
 
 import time
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore.models import Checkpoint, Event, SkippedEvent
+from eventstore.routers import subscription_db
 from eventstore.store import EventStore
 from eventstore.subscriptions import Subscriber, catch_up, ensure_checkpoint, lock_checkpoint, registered_subscribers
 
@@ -71,7 +73,7 @@ def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> li
 def retry(subscriber: Subscriber) -> int:
     """Clear a failed subscriber's error and let it try its stopping event again."""
     ensure_checkpoint(subscriber.name)
-    with transaction.atomic():
+    with transaction.atomic(using=subscription_db()):
         checkpoint = lock_checkpoint(subscriber.name)
         if checkpoint.state != Checkpoint.State.FAILED:
             raise OperationRefused(f"{subscriber.name} is {checkpoint.state}, not failed; there is nothing to retry.")
@@ -84,7 +86,7 @@ def skip(subscriber: Subscriber, *, by: str, reason: str) -> SkippedEvent:
     if not reason.strip():
         raise OperationRefused("Say why the event is skipped; the reason is kept with the record.")
     ensure_checkpoint(subscriber.name)
-    with transaction.atomic():
+    with transaction.atomic(using=subscription_db()):
         checkpoint = lock_checkpoint(subscriber.name)
         if checkpoint.state != Checkpoint.State.FAILED or checkpoint.failed_position is None:
             raise OperationRefused(f"{subscriber.name} is {checkpoint.state}, not failed; there is no event to skip.")
@@ -147,7 +149,7 @@ def rebuild(subscriber: Subscriber, batch_size: int = 2000, progress: Progress |
     started = time.perf_counter()
     replayed = 0
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=subscription_db()):
             checkpoint = lock_checkpoint(subscriber.name)
             subscriber.reset()
             position = 0

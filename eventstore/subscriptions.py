@@ -10,6 +10,10 @@ A batch that raises is rolled back and replayed one event per transaction, so th
 before the bad one still land; the bad one is retried with backoff a bounded number of
 times, then the subscriber stops there in state `failed`, with the error stored, until an
 operator retries or skips it (`eventstore.operations`). Other subscribers keep running.
+
+Those transactions run on `subscription_db()`, the database of the checkpoints and read
+models (`default`, or `read` with a separate read database). Events are read from the
+event store's `default` with plain reads, so a batch never spans two databases.
 """
 
 import logging
@@ -27,6 +31,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from eventstore.models import Checkpoint
+from eventstore.routers import subscription_db
 from eventstore.store import EventStore, RecordedEvent
 
 logger = logging.getLogger(__name__)
@@ -72,7 +77,7 @@ class Subscriber:
         return None if self.handles_all_events else sorted(self.handlers)
 
     def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
-        """Apply a batch of events, in order. Runs inside the checkpoint's transaction."""
+        """Apply a batch of events, in order. Runs inside the checkpoint's transaction (on `subscription_db()`)."""
         for event in events:
             self.handle(event)
 
@@ -119,7 +124,7 @@ def ensure_checkpoint(name: str) -> None:
     if Checkpoint.objects.filter(name=name).exists():
         return
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=subscription_db()):
             Checkpoint.objects.create(name=name)
     except IntegrityError:
         pass  # another worker created it at the same moment
@@ -147,7 +152,7 @@ class Step:
 
 def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
     """Handle up to `limit` events after the checkpoint and move it, in one transaction."""
-    with transaction.atomic():
+    with transaction.atomic(using=subscription_db()):
         checkpoint = lock_checkpoint(subscriber.name)
         if checkpoint.state == Checkpoint.State.FAILED:
             return Step(0, more=False)
@@ -177,7 +182,7 @@ def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
 
 
 def mark_failed(subscriber: Subscriber, failure: BatchFailed) -> None:
-    with transaction.atomic():
+    with transaction.atomic(using=subscription_db()):
         checkpoint = lock_checkpoint(subscriber.name)
         if checkpoint.position >= failure.first.position:
             return  # another runner handled the event meanwhile: nothing is stuck
@@ -218,7 +223,7 @@ def rebuild_in_progress(name: str) -> bool:
     A `rebuilding` mark whose row is not locked is left by a rebuild that died (its
     transaction rolled back, so the old read model and checkpoint stand); it is ignored.
     """
-    with transaction.atomic():
+    with transaction.atomic(using=subscription_db()):
         return not Checkpoint.objects.select_for_update(skip_locked=True).filter(name=name).exists()
 
 

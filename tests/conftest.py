@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import redis
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from rest_framework.authtoken.models import Token
@@ -69,10 +69,14 @@ def database_url(settings_dict: dict) -> str:
 
 
 def worker_env(**overrides: str) -> dict[str, str]:
-    """The environment of a worker process on the test database (call with database access)."""
+    """The environment of a worker process on the test database(s) (call with database access)."""
+    read_database = (
+        {"READ_DATABASE_URL": database_url(connections["read"].settings_dict)} if "read" in connections else {}
+    )
     return {
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
+        **read_database,
         "CELERY_KEY_PREFIX": os.environ.get("CELERY_KEY_PREFIX", ""),
         "EVENTSTORE_SWEEP_SECONDS": "1",
         "EVENTSTORE_BATCH_SIZE": "50",
@@ -120,20 +124,37 @@ def live_db(request, django_db_setup, django_db_blocker):
         # pytest-django creates the test database only when some collected test is marked
         # `django_db`; when only live modules run, create it here.
         created = database_created_by_pytest_django(request.session.items)
-        own_setup = None if created else setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        own_setup = None if created else setup_databases(verbosity=0, interactive=False, aliases=set(connections))
         try:
             yield
         finally:
-            call_command("flush", interactive=False, verbosity=0)
+            for alias in connections:
+                call_command("flush", interactive=False, verbosity=0, database=alias)
             if own_setup is not None:
                 teardown_databases(own_setup, verbosity=0)
-            connection.close()
+            connections.close_all()
 
 
 def database_created_by_pytest_django(items: list[pytest.Item]) -> bool:
     return any(
         item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames) for item in items
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With a separate read database, every test that uses a database may use both.
+
+    Read models and checkpoints live in `read`, events and users in `default`; pytest-django
+    allows only `default` unless a test says otherwise, so say it here once.
+    """
+    if len(connections.settings) == 1:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not {"db", "transactional_db"} & set(item.fixturenames):
+            continue
+        args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+        item.add_marker(pytest.mark.django_db(*args, **{"databases": "__all__", **kwargs}), append=False)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from functools import partial
 
 from django.db import transaction
 
+from eventstore.routers import subscription_db
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import Subscriber
 
@@ -27,7 +28,8 @@ class Recorder(Subscriber):
             if event.data.get("poison") and type(self).poisoned:
                 type(self).attempts[event.position] += 1
                 raise ValueError(f"cannot digest event {event.position}")
-        transaction.on_commit(partial(type(self).handled.extend, events))
+        # On the subscriber's database: with a separate read database, `default` has no transaction open here.
+        transaction.on_commit(partial(type(self).handled.extend, events), using=subscription_db())
 
     @classmethod
     def clear(cls) -> None:

@@ -38,4 +38,5 @@ def drop_trigger(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("eventstore", "0001_initial")]
 
-    operations = [migrations.RunPython(create_trigger, drop_trigger)]
+    # The hint tells a database router this belongs with the event table (`default`).
+    operations = [migrations.RunPython(create_trigger, drop_trigger, hints={"model_name": "event"})]

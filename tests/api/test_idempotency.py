@@ -4,7 +4,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, connections  # noqa: F401  `connection`: read by the skipif conditions
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -120,7 +120,7 @@ def test_concurrent_requests_with_one_key_run_the_command_once_and_all_get_its_a
         except BaseException as error:  # surfaced below
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=client) for _ in range(8)]
     for thread in threads:

@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, connections  # noqa: F401  `connection`: read by the skipif conditions
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -44,7 +44,7 @@ def send_all_at_once(token: str, bodies: list[tuple[str, dict]]) -> list:
         except BaseException as error:  # surfaced below, not swallowed
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=client, args=(i, *item)) for i, item in enumerate(bodies)]
     for thread in threads:

@@ -7,7 +7,7 @@ import sys
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connections, router
 
 from eventstore.models import Checkpoint, Event
 from eventstore.store import EventStore
@@ -64,10 +64,12 @@ def write_backlog(orders: int) -> str:
 
 def writing_read_models_now() -> bool:
     """A worker's open transaction has already written OrderSummary rows (and has not committed)."""
-    with connection.cursor() as cursor:
+    # pg_locks covers every database of the server; the table is in the read models' database.
+    with connections[router.db_for_write(OrderSummary)].cursor() as cursor:
         cursor.execute(
             """SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
                WHERE c.relname = 'queries_app_ordersummary' AND l.mode = 'RowExclusiveLock'
+                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                  AND l.pid <> pg_backend_pid()"""
         )
         return cursor.fetchone()[0] > 0

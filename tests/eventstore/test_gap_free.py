@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction  # noqa: F401  `connection`: read by the skipif conditions
 
 from commands_app.domain import commands as c
 from commands_app.domain.order import OrderLine
@@ -92,7 +92,7 @@ def test_concurrent_writers_and_a_continuous_projector_lose_and_repeat_nothing(r
         except BaseException as error:  # surfaced below, not swallowed
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     def projector() -> None:
         try:
@@ -102,7 +102,7 @@ def test_concurrent_writers_and_a_continuous_projector_lose_and_repeat_nothing(r
         except BaseException as error:
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
     threads.append(threading.Thread(target=projector))
@@ -154,7 +154,7 @@ def test_an_event_that_commits_late_is_not_passed_by_the_projector(recorder):
         except BaseException as error:
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     def fast_writer() -> None:
         try:
@@ -162,7 +162,7 @@ def test_an_event_that_commits_late_is_not_passed_by_the_projector(recorder):
         except BaseException as error:
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     t1 = threading.Thread(target=slow_writer)
     t1.start()

@@ -4,7 +4,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from eventstore.models import Event
 from eventstore.store import ConcurrencyError, EventStore, NewEvent
@@ -89,7 +89,7 @@ def test_two_writers_with_the_same_expected_version_exactly_one_wins():
         except ConcurrencyError:
             outcomes.append("conflict")
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=writer, args=(f"W{i}",)) for i in range(2)]
     for thread in threads:

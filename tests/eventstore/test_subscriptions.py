@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, connections  # noqa: F401  `connection`: read by the skipif conditions
 from django.utils import timezone
 
 from commands_app.domain import commands as c
@@ -176,7 +176,7 @@ def test_workers_leave_a_subscriber_alone_while_a_live_rebuild_holds_it(api):
         try:
             operations.rebuild(get_subscriber("order_summary"), batch_size=1, progress=slow_progress)
         finally:
-            connection.close()
+            connections.close_all()
 
     thread = threading.Thread(target=rebuild_in_thread)
     thread.start()
@@ -210,7 +210,7 @@ def test_a_rebuild_while_commands_arrive_ends_at_the_head_and_readers_never_see_
         except BaseException as error:
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     def writer():
         try:
@@ -220,7 +220,7 @@ def test_a_rebuild_while_commands_arrive_ends_at_the_head_and_readers_never_see_
         except BaseException as error:
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
     for thread in threads:

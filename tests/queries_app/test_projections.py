@@ -3,9 +3,10 @@
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction  # noqa: F401  `connection`: read by the skipif conditions
 
 from eventstore.models import Checkpoint
+from eventstore.routers import subscription_db
 from eventstore.store import EventStore
 from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber, registered_subscribers
 from eventstore.tasks import catch_up_subscriber
@@ -61,12 +62,12 @@ def test_different_subscribers_run_in_parallel_while_one_is_held(api):
 
     def hold_customer_view():
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=subscription_db()):
                 Checkpoint.objects.select_for_update().get(name="customer_view")
                 held.set()
                 release.wait(10)
         finally:
-            connection.close()
+            connections.close_all()
 
     catch_up(get_subscriber("customer_view"))  # creates its checkpoint row
     holder = threading.Thread(target=hold_customer_view)
@@ -93,7 +94,7 @@ def test_concurrent_wake_ups_apply_each_event_once(api):
             barrier.wait()
             handled.append(catch_up(get_subscriber("customer_view"), batch_size=3))
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
