@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-bench.txt 
 # The suite runs against the real PostgreSQL and Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# The integration suite's second pass keeps the read side in this second database.
+TEST_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs_read
 
 .PHONY: install run test lint format bench clean
 
@@ -24,16 +26,22 @@ $(STAMP): requirements.txt requirements-bench.txt
 # DATABASE_URL / CELERY_BROKER_URL set: a SQLite file and a filesystem broker under var/.
 run: install
 	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
+	if [ -n "$$READ_DATABASE_URL" ]; then DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput --database read; fi
 	DEBUG=$${DEBUG-1} $(PY) -m celery -A config worker --beat --loglevel=info --concurrency=1 \
 		--schedule var/celerybeat-schedule & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG-1} $(PY) manage.py runserver $${HOST:-127.0.0.1}:$${PORT:-8000}
 
-test: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret} \
-	$(PY) -m pytest $(ARGS)
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret}
+
+# The suite with one database, then the `integration` tests again with a separate read
+# database (README "Separate read database"). Exit status 5: ARGS selected no integration test.
+test: install
+	READ_DATABASE_URL= $(TEST_ENV) $(PY) -m pytest $(ARGS)
+	$(TEST_ENV) READ_DATABASE_URL=$${READ_DATABASE_URL:-$(TEST_READ_DATABASE_URL)} \
+	$(PY) -m pytest -m integration $(ARGS) || [ $$? -eq 5 ]
 
 lint: install
 	$(PY) -m ruff check .

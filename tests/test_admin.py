@@ -6,7 +6,7 @@ from django.test import Client
 from eventstore.models import Event
 from tests.api.helpers import command, place_order, register_customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ from eventstore.subscriptions import ensure_checkpoint, registered_subscribers
 from tests.api.helpers import register_customer
 from tests.conftest import uses_redis
 
-pytestmark = pytest.mark.skipif(not uses_redis(), reason="needs Redis (CELERY_BROKER_URL), as `make test` sets")
+pytestmark = [
+    pytest.mark.skipif(not uses_redis(), reason="needs Redis (CELERY_BROKER_URL), as `make test` sets"),
+    pytest.mark.integration,
+]
 
 
 @pytest.fixture

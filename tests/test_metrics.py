@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.api.helpers import command, new_id, place_order, project, register_customer
 from tests.conftest import REPO_ROOT, worker_env
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 def scrape(**headers) -> dict[tuple[str, tuple], float]:

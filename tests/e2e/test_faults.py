@@ -14,7 +14,7 @@ from eventstore.store import EventStore
 from queries_app.models import CustomerView, OrderSummary
 from tests.conftest import REPO_ROOT, running_worker, wait_until, worker_env
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.integration]
 
 DISPATCH_ONE_COMMAND = """
 import uuid, django

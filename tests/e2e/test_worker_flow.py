@@ -11,7 +11,7 @@ from queries_app.models import OrderSummary
 from tests.api.helpers import command, new_id, place_order, register_customer
 from tests.conftest import wait_until
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.integration]
 
 
 def all_checkpoints_at(position: int) -> bool:

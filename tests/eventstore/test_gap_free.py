@@ -32,6 +32,7 @@ SECONDS = 4.0
 pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.integration,
 ]
 
 

@@ -14,7 +14,7 @@ from queries_app.models import OrderSummary
 from tests.api.helpers import place_order, register_customer
 
 # Committed transactions: the recorder counts only what really committed.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
 
 def poison(recorder) -> None:

@@ -13,6 +13,7 @@ from eventstore.wakeups import wake_up_started
 pytestmark = [
     pytest.mark.skipif("not str(celery_app.conf.broker_url).startswith('redis')", reason="needs Redis"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.integration,
 ]
 
 

@@ -13,6 +13,8 @@ from eventstore.tasks import catch_up_subscriber
 from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine
 from tests.api.helpers import command, place_order, register_customer
 
+pytestmark = pytest.mark.integration
+
 
 def snapshot() -> dict:
     return {

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from tests.api.helpers import command, new_id, place_order, project, register_customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 from tests.api.helpers import command, place_order, project, register_customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 @pytest.fixture(autouse=True)
