@@ -12,6 +12,7 @@ import sys
 import pytest
 from django.apps import apps
 from django.db import connections, router
+from django.test import Client
 
 from eventstore.models import Checkpoint, Event, SkippedEvent
 from eventstore.routers import ReadDatabaseRouter, subscription_db
@@ -122,6 +123,23 @@ def test_projections_write_read_models_and_checkpoints_to_the_read_database_and_
     assert count("read", Checkpoint._meta.db_table, f"position = {head}") == len(names)
     body = api.get(f"/api/customers/{customer}/").json()
     assert (body["order_count"], body["total_spent"]) == (2, "39.96")
+
+
+@two_databases
+def test_healthz_names_an_unreachable_read_database(django_db_blocker, monkeypatch):
+    read = connections["read"]
+    with django_db_blocker.unblock():
+        read.close()
+        monkeypatch.setitem(read.settings_dict, "PORT", "1")  # a real connection attempt where nothing listens
+        try:
+            response = Client().get("/healthz")
+        finally:
+            read.close()
+    body = response.json()
+    assert response.status_code == 503
+    assert "database" in body["failing"]
+    assert body["checks"]["database"]["database"] == "read"
+    assert body["checks"]["projections"] == {"ok": False, "error": "database unreachable"}
 
 
 # Last in the module: the worker and its autocommit database live until the module ends.
