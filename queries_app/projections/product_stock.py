@@ -51,6 +51,8 @@ class ProductBatch:
 
 
 class ProductStockProjection(BatchProjection):
+    """Products and their stock figures, from the Product streams' events."""
+
     name = "product_stock"
     batch_class = ProductBatch
 
