@@ -13,8 +13,14 @@ from eventstore.store import EventStore
 
 
 @cache
+def aggregate_repository() -> AggregateRepository:
+    """The process-wide repository the bus's handlers load and save with (sagas load with it too)."""
+    return AggregateRepository(EventStore(), domain_events)
+
+
+@cache
 def command_bus() -> CommandBus:
     """The process-wide bus (built once; it holds no per-request state)."""
     bus = CommandBus(middleware=[import_string(path)() for path in settings.COMMAND_BUS_MIDDLEWARE])
-    register_domain_handlers(bus, AggregateRepository(EventStore(), domain_events))
+    register_domain_handlers(bus, aggregate_repository())
     return bus

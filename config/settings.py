@@ -223,7 +223,12 @@ EVENTSTORE_RETRY_BACKOFF_SECONDS = float(os.environ.get("EVENTSTORE_RETRY_BACKOF
 EVENTSTORE_SUBSCRIBERS = [
     "queries_app.projections.customer_view.CustomerViewProjection",
     "queries_app.projections.order_summary.OrderSummaryProjection",
+    "queries_app.projections.product_stock.ProductStockProjection",
+    "commands_app.domain.fulfilment.OrderFulfilment",  # the saga: reserves stock, confirms or cancels orders
 ]
+# A comma-separated list replaces it (the benchmark runs the projections alone).
+if os.environ.get("EVENTSTORE_SUBSCRIBERS"):
+    EVENTSTORE_SUBSCRIBERS = [path.strip() for path in os.environ["EVENTSTORE_SUBSCRIBERS"].split(",") if path.strip()]
 
 # Read-your-writes: how long a query with ?min_position= waits for its projections.
 READ_YOUR_WRITES_TIMEOUT_SECONDS = float(os.environ.get("READ_YOUR_WRITES_TIMEOUT_SECONDS", "2"))
@@ -272,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "commands", "description": "The write side: one endpoint per command."},
         {"name": "customers", "description": "Customers as projected from the log."},
         {"name": "orders", "description": "Orders as projected from the log."},
+        {"name": "products", "description": "Products and their stock, as projected from the log."},
         {"name": "events", "description": "The event log itself, read-only."},
         {"name": "projections", "description": "Where each projection is in the log."},
         {"name": "auth", "description": "Token exchange."},
@@ -291,7 +297,8 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Every N events of a stream of these types, the append also stores a snapshot of the
 # aggregate's state; loads start from the latest one. 0 turns snapshots off.
 EVENTSTORE_SNAPSHOT_EVERY = {
-    stream_type: int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50")) for stream_type in ("Order", "Customer")
+    stream_type: int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
+    for stream_type in ("Order", "Customer", "Product")
 }
 # `eventstore.upcasting.Upcasters` registries, applied to every event the store reads.
 EVENTSTORE_UPCASTERS = ["commands_app.domain.upcasters.upcasters"]

@@ -61,6 +61,7 @@ class Subscriber:
 
     name: ClassVar[str]
     handlers: ClassVar[dict[str, str]] = {}
+    batch_size: ClassVar[int | None] = None  # events per transaction; None: EVENTSTORE_BATCH_SIZE
     handles_all_events: ClassVar[bool] = False  # True: `handle_batch` gets every event
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -229,7 +230,7 @@ def rebuild_in_progress(name: str) -> bool:
 
 def catch_up(subscriber: Subscriber, batch_size: int | None = None, store: EventStore | None = None) -> int:
     """Feed `subscriber` every event after its checkpoint, batch by batch; return how many."""
-    batch_size = batch_size or settings.EVENTSTORE_BATCH_SIZE
+    batch_size = batch_size or subscriber.batch_size or settings.EVENTSTORE_BATCH_SIZE
     store = store or EventStore()
     state = Checkpoint.objects.filter(name=subscriber.name).values_list("state", flat=True).first()
     if state is None:

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from eventstore.admin import ReadOnlyAdmin
-from queries_app.models import CustomerView, OrderSummary
+from queries_app.models import CustomerView, OrderSummary, ProductStock
 
 
 @admin.register(CustomerView)
@@ -17,3 +17,9 @@ class OrderSummaryAdmin(ReadOnlyAdmin):
     list_display = ["id", "customer_name", "status", "item_count", "total", "placed_at"]
     list_filter = ["status"]
     search_fields = ["customer_name"]
+
+
+@admin.register(ProductStock)
+class ProductStockAdmin(ReadOnlyAdmin):
+    list_display = ["sku", "name", "price", "on_hand", "reserved", "available", "updated_at"]
+    search_fields = ["sku", "name"]

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from queries_app.models import CustomerView, OrderSummary
+from queries_app.models import CustomerView, OrderSummary, ProductStock
 
 
 class OrderSummaryFilter(django_filters.FilterSet):
@@ -22,3 +22,12 @@ class CustomerViewFilter(django_filters.FilterSet):
     class Meta:
         model = CustomerView
         fields = ["email"]
+
+
+class ProductStockFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    available_min = django_filters.NumberFilter(field_name="available", lookup_expr="gte")
+
+    class Meta:
+        model = ProductStock
+        fields = ["name", "available_min"]

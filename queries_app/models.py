@@ -40,6 +40,7 @@ class OrderSummary(models.Model):
 
     class Status(models.TextChoices):
         PLACED = "placed"
+        CONFIRMED = "confirmed"
         SHIPPED = "shipped"
         CANCELLED = "cancelled"
 
@@ -91,3 +92,25 @@ class OrderCustomerName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductStock(models.Model):
+    """One product: its price and stock, with what is held for orders and what is left to sell."""
+
+    sku = models.CharField(primary_key=True, max_length=64)
+    stream_id = models.CharField(max_length=128, unique=True)  # how events name the product
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=9, decimal_places=2)
+    on_hand = models.PositiveIntegerField(default=0)
+    reserved = models.PositiveIntegerField(default=0)
+    available = models.IntegerField(default=0)  # on_hand - reserved, stored so it can be filtered and sorted
+    added_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["sku"]
+        indexes = [models.Index(fields=["available"]), models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.sku

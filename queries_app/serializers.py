@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine
+from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine, ProductStock
 
 
 class CustomerViewSerializer(serializers.ModelSerializer):
@@ -35,6 +35,12 @@ class OrderSummarySerializer(serializers.ModelSerializer):
             "updated_at",
             "version",
         ]
+
+
+class ProductStockSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductStock
+        fields = ["sku", "name", "price", "on_hand", "reserved", "available", "updated_at", "version"]
 
 
 class ProjectionStatusSerializer(serializers.Serializer):

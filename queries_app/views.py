@@ -9,10 +9,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore.operations import subscriber_statuses
-from queries_app.filters import CustomerViewFilter, OrderSummaryFilter
-from queries_app.models import CustomerView, OrderSummary
+from queries_app.filters import CustomerViewFilter, OrderSummaryFilter, ProductStockFilter
+from queries_app.models import CustomerView, OrderSummary, ProductStock
 from queries_app.read_your_writes import MIN_POSITION_PARAMETER, ReadYourWritesMixin
-from queries_app.serializers import CustomerViewSerializer, OrderSummarySerializer, ProjectionStatusSerializer
+from queries_app.serializers import (
+    CustomerViewSerializer,
+    OrderSummarySerializer,
+    ProductStockSerializer,
+    ProjectionStatusSerializer,
+)
 
 read_your_writes_schema = extend_schema_view(
     list=extend_schema(parameters=[MIN_POSITION_PARAMETER]),
@@ -42,6 +47,20 @@ class OrderSummaryViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = OrderSummaryFilter
     ordering_fields = ["placed_at", "total", "updated_at"]
     ordering = ["-placed_at", "id"]
+
+
+@read_your_writes_schema
+class ProductStockViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
+    """Products with their stock: on hand, reserved for orders, available to sell."""
+
+    projections = ("product_stock",)
+    queryset = ProductStock.objects.all()
+    serializer_class = ProductStockSerializer
+    filterset_class = ProductStockFilter
+    lookup_field = "sku"
+    lookup_value_regex = "[^/]+"
+    ordering_fields = ["sku", "name", "price", "on_hand", "available"]
+    ordering = ["sku"]
 
 
 class ProjectionStatusView(APIView):

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.helpers import command, new_id, place_order, project, register_customer
+from tests.api.helpers import command, new_id, place_confirmed_order, project, register_customer
 from tests.conftest import REPO_ROOT, worker_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -34,7 +34,7 @@ def test_counts_commands_by_type_and_outcome_and_times_them(api, django_capture_
     before = scrape()
     with django_capture_on_commit_callbacks(execute=True):
         customer = register_customer(api)
-        order = place_order(api, customer)
+        order = place_confirmed_order(api, customer)
         assert command(api, "ship-order", order_id=order).status_code == 200
         assert command(api, "ship-order", order_id=order).status_code == 422  # already shipped
         assert command(api, "ship-order", order_id=new_id()).status_code == 404

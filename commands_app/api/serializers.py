@@ -147,6 +147,20 @@ class CancelOrderSerializer(CommandSerializer):
     expected_version = expected_version_field()
 
 
+class AddProductSerializer(CommandSerializer):
+    command_class = c.AddProduct
+    sku = sku_field()
+    name = StrictCharField(max_length=limits.MAX_NAME_LENGTH)
+    price = money_field()
+
+
+class RestockProductSerializer(CommandSerializer):
+    command_class = c.RestockProduct
+    sku = sku_field()
+    quantity = quantity_field()
+    expected_version = expected_version_field()
+
+
 COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
     RegisterCustomerSerializer,
     UpdateCustomerSerializer,
@@ -155,6 +169,8 @@ COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
     RemoveItemSerializer,
     ShipOrderSerializer,
     CancelOrderSerializer,
+    AddProductSerializer,
+    RestockProductSerializer,
 ]
 
 

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 
 from commands_app.domain import limits
 from commands_app.domain.order import OrderLine
+from commands_app.domain.product import product_stream_id
 from commands_app.framework.commands import Command, FieldErrors
 
 
@@ -185,3 +186,108 @@ class CancelOrder(Command):
     def check(self, errors: FieldErrors) -> None:
         check_uuid(errors, "order_id", self.order_id)
         check_text(errors, "reason", self.reason, limits.MAX_REASON_LENGTH)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmOrder(Command):
+    """Sent by the fulfilment saga once stock is held for every line (with the version it reserved for)."""
+
+    order_id: uuid.UUID
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "order_id", self.order_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddProduct(Command):
+    """Add a product to the catalogue, with no stock yet."""
+
+    sku: str
+    name: str
+    price: Decimal
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_text(errors, "name", self.name, limits.MAX_NAME_LENGTH)
+        check_price(errors, "price", self.price)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestockProduct(Command):
+    """Put more units of a product on hand."""
+
+    # Restocks add up in any order, so deciding again on a newer state is what the sender meant.
+    retry_on_conflict: ClassVar[bool] = True
+
+    sku: str
+    quantity: int
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_quantity(errors, "quantity", self.quantity)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReserveStock(Command):
+    """Hold exactly `quantity` units of a product for an order (the saga's; repeating it changes nothing).
+
+    Retried on conflict: a reservation decided on stale stock must be decided again on the
+    newer state, which is exactly what makes concurrent orders unable to oversell.
+    """
+
+    retry_on_conflict: ClassVar[bool] = True
+
+    sku: str
+    order_id: uuid.UUID
+    quantity: int
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_uuid(errors, "order_id", self.order_id)
+        check_quantity(errors, "quantity", self.quantity)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseStock(Command):
+    """Make the units held for an order available again (the saga's; nothing held: no change)."""
+
+    retry_on_conflict: ClassVar[bool] = True
+
+    sku: str
+    order_id: uuid.UUID
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_uuid(errors, "order_id", self.order_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipReservedStock(Command):
+    """Take the units held for a shipped order out of stock (the saga's; nothing held: no change)."""
+
+    retry_on_conflict: ClassVar[bool] = True
+
+    sku: str
+    order_id: uuid.UUID
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_uuid(errors, "order_id", self.order_id)

@@ -3,6 +3,7 @@
 from commands_app.domain import commands as c
 from commands_app.domain.customer import Customer
 from commands_app.domain.order import Order
+from commands_app.domain.product import Product
 from commands_app.framework.bus import CommandBus
 from commands_app.framework.errors import DomainError
 from commands_app.framework.handlers import AggregateHandler
@@ -27,3 +28,9 @@ def register_domain_handlers(bus: CommandBus, repository: AggregateRepository) -
     bus.register(c.RemoveItem, handler(Order, lambda a, cmd, _: a.remove_item(cmd.sku)))
     bus.register(c.ShipOrder, handler(Order, lambda a, cmd, _: a.ship()))
     bus.register(c.CancelOrder, handler(Order, lambda a, cmd, _: a.cancel(cmd.reason)))
+    bus.register(c.ConfirmOrder, handler(Order, lambda a, cmd, _: a.confirm()))
+    bus.register(c.AddProduct, handler(Product, lambda a, cmd, _: a.add(cmd.sku, cmd.name, cmd.price), creates=True))
+    bus.register(c.RestockProduct, handler(Product, lambda a, cmd, _: a.restock(cmd.quantity)))
+    bus.register(c.ReserveStock, handler(Product, lambda a, cmd, _: a.reserve(cmd.order_id, cmd.quantity)))
+    bus.register(c.ReleaseStock, handler(Product, lambda a, cmd, _: a.release(cmd.order_id)))
+    bus.register(c.ShipReservedStock, handler(Product, lambda a, cmd, _: a.ship_reserved(cmd.order_id)))

@@ -11,3 +11,5 @@ MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
 MAX_REASON_LENGTH = 500
 MAX_LINES_PER_ORDER = 200
+# Units a product may hold on hand (the read model stores it as a 32-bit integer).
+MAX_STOCK = 1_000_000_000

@@ -1,4 +1,10 @@
-"""The `Order` aggregate, its line value and its events."""
+"""The `Order` aggregate, its line value and its events.
+
+Statuses: `placed` (waiting for stock) -> `confirmed` (the fulfilment saga reserved every line)
+-> `shipped`; or `cancelled` from `placed` or `confirmed`. Changing the lines of a confirmed
+order takes it back to `placed` until the saga has reserved the new lines, so a confirmed order's
+lines are always the ones its stock is held for, and only a confirmed order can be shipped.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -11,7 +17,7 @@ from commands_app.domain.registry import domain_aggregates, domain_events
 from commands_app.framework.aggregate import Aggregate
 from commands_app.framework.errors import DomainError
 
-PLACED, SHIPPED, CANCELLED = "placed", "shipped", "cancelled"
+PLACED, CONFIRMED, SHIPPED, CANCELLED = "placed", "confirmed", "shipped", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,12 @@ class ItemRemoved:
 
 @domain_events.register
 @dataclass(frozen=True)
+class OrderConfirmed:
+    """Stock is held for every line: the order can be shipped."""
+
+
+@domain_events.register
+@dataclass(frozen=True)
 class OrderShipped:
     pass
 
@@ -80,12 +92,15 @@ class Order(Aggregate):
     """An order of one customer: lines that change until it is shipped or cancelled."""
 
     stream_type = "Order"
+    snapshot_schema_version = 2  # 2: `ordered_skus`
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.customer_id: uuid.UUID | None = None
         self.status: str | None = None
         self.lines: dict[str, OrderLine] = {}
+        # Every sku that was ever on the order: where the saga may have reserved stock for it.
+        self.ordered_skus: set[str] = set()
 
     # Rules that need state: each is a named check raising a DomainError (422).
 
@@ -123,9 +138,21 @@ class Order(Aggregate):
             raise DomainError(f"Sku {sku!r} is not on order {self.id}.")
         self.raise_event(ItemRemoved(sku=sku, quantity=line.quantity, unit_price=line.unit_price))
 
+    def confirm(self) -> None:
+        if self.status == CONFIRMED:
+            return  # confirming twice is no change: a repeated saga step writes nothing
+        self.check_open()
+        self.check_not_empty()
+        self.raise_event(OrderConfirmed())
+
     def ship(self) -> None:
         self.check_open()
         self.check_not_empty()
+        if self.status != CONFIRMED:
+            raise DomainError(
+                f"Order {self.id} is {self.status}: it is waiting for stock to be reserved; "
+                "only a confirmed order can be shipped."
+            )
         self.raise_event(OrderShipped())
 
     def cancel(self, reason: str) -> None:
@@ -138,6 +165,7 @@ class Order(Aggregate):
         return {
             "customer_id": None if self.customer_id is None else str(self.customer_id),
             "status": self.status,
+            "ordered_skus": sorted(self.ordered_skus),
             "lines": [
                 {"sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price)}
                 for line in self.lines.values()
@@ -148,6 +176,7 @@ class Order(Aggregate):
         customer_id = state["customer_id"]
         self.customer_id = None if customer_id is None else uuid.UUID(customer_id)
         self.status = state["status"]
+        self.ordered_skus = set(state["ordered_skus"])
         self.lines = {
             line["sku"]: OrderLine(
                 sku=line["sku"], quantity=int(line["quantity"]), unit_price=Decimal(line["unit_price"])
@@ -166,16 +195,23 @@ class Order(Aggregate):
         self.customer_id = event.customer_id
         self.status = PLACED
         self.lines = {line.sku: line for line in event.lines}
+        self.ordered_skus = set(self.lines)
 
     @apply.register
     def _(self, event: ItemAdded) -> None:
+        self._lines_changed(event.sku)
         existing = self.lines.get(event.sku)
         quantity = event.quantity + (existing.quantity if existing else 0)
         self.lines[event.sku] = OrderLine(sku=event.sku, quantity=quantity, unit_price=event.unit_price)
 
     @apply.register
     def _(self, event: ItemRemoved) -> None:
+        self._lines_changed(event.sku)
         del self.lines[event.sku]
+
+    @apply.register
+    def _(self, event: OrderConfirmed) -> None:
+        self.status = CONFIRMED
 
     @apply.register
     def _(self, event: OrderShipped) -> None:
@@ -184,3 +220,8 @@ class Order(Aggregate):
     @apply.register
     def _(self, event: OrderCancelled) -> None:
         self.status = CANCELLED
+
+    def _lines_changed(self, sku: str) -> None:
+        self.ordered_skus.add(sku)
+        if self.status == CONFIRMED:
+            self.status = PLACED  # the new lines wait for their stock, as a new order does

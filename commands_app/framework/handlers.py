@@ -60,5 +60,10 @@ class AggregateHandler:
     def execute_and_save(self, aggregate: Aggregate, command: Command, context: CommandContext) -> CommandResult:
         self.execute(aggregate, command, self.repository)
         raised = [type(event).__name__ for event in aggregate.pending_events]
+        if not raised:
+            # The aggregate is already as the command asks (a repeated saga step): nothing to
+            # write. The log's head as position keeps read-your-writes safe for the caller.
+            head = self.repository.store.head()
+            return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=head, events=[])
         result = self.repository.save(aggregate, context.event_metadata(command))
         return CommandResult(aggregate_id=aggregate.id, version=result.version, position=result.position, events=raised)

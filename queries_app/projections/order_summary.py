@@ -73,6 +73,12 @@ class OrderBatch:
             )
 
 
+def reopen_if_confirmed(order: OrderSummary) -> None:
+    # A confirmed order whose lines change waits for its stock again (as the Order aggregate does).
+    if order.status == OrderSummary.Status.CONFIRMED:
+        order.status = OrderSummary.Status.PLACED
+
+
 class OrderSummaryProjection(BatchProjection):
     name = "order_summary"
     batch_class = OrderBatch
@@ -130,6 +136,7 @@ class OrderSummaryProjection(BatchProjection):
             lines[sku] = OrderSummaryLine(sku=sku, quantity=quantity, unit_price=money(event.data["unit_price"]))
         order.item_count += quantity
         order.total += line_amount(event.data)
+        reopen_if_confirmed(order)
         batch.changed_lines.add(event.stream_id)
 
     @handles("ItemRemoved")
@@ -138,7 +145,12 @@ class OrderSummaryProjection(BatchProjection):
         batch.lines[event.stream_id].pop(event.data["sku"], None)
         order.item_count -= int(event.data["quantity"])
         order.total -= line_amount(event.data)
+        reopen_if_confirmed(order)
         batch.changed_lines.add(event.stream_id)
+
+    @handles("OrderConfirmed")
+    def confirmed(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        batch.order(event).status = OrderSummary.Status.CONFIRMED
 
     @handles("OrderShipped")
     def shipped(self, batch: OrderBatch, event: RecordedEvent) -> None:

@@ -4,7 +4,8 @@ import uuid
 
 from rest_framework.test import APIClient
 
-from eventstore.subscriptions import catch_up_all
+from eventstore.models import Event
+from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber
 
 
 def command(api: APIClient, endpoint: str, /, **body):
@@ -25,9 +26,39 @@ def place_order(api: APIClient, customer_id: str, items=None, **extra) -> str:
 
 
 def project() -> None:
-    """Run the projections in-process, exactly as the worker task does."""
-    catch_up_all()
+    """Run the projections and the saga in-process, as the worker does, until none has anything left.
+
+    The saga's commands write events the projections then read: a few rounds, never many.
+    """
+    for _ in range(5):
+        if not any(catch_up_all().values()):
+            return
+    raise AssertionError("the subscribers keep finding new events: does the saga write on every replay?")
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def stock(api: APIClient, sku: str, quantity: int, price: str = "9.99") -> None:
+    """Add the product with this sku (unless it exists) and put `quantity` more units on hand."""
+    added = command(api, "add-product", sku=sku, name=f"The {sku.lower()}", price=price)
+    assert added.status_code in (200, 409), added.json()
+    restocked = command(api, "restock-product", sku=sku, quantity=quantity)
+    assert restocked.status_code == 200, restocked.json()
+
+
+def fulfil() -> None:
+    """Run the order-fulfilment saga in-process, exactly as the worker task does."""
+    catch_up(get_subscriber("order_fulfilment"))
+
+
+def place_confirmed_order(api: APIClient, customer_id: str, items=None, **extra) -> str:
+    """An order whose lines are in stock, placed and confirmed by the saga (so it can be shipped)."""
+    items = [{"sku": "WIDGET", "quantity": 2, "unit_price": "9.99"}] if items is None else items
+    for item in items:
+        stock(api, item["sku"], item["quantity"])
+    order = place_order(api, customer_id, items, **extra)
+    fulfil()
+    assert Event.objects.filter(stream_id=order, event_type="OrderConfirmed").exists(), "the saga did not confirm it"
+    return order

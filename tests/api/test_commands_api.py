@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
-from tests.api.helpers import command, new_id, place_order, register_customer
+from tests.api.helpers import command, fulfil, new_id, place_confirmed_order, place_order, register_customer, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -46,16 +46,21 @@ def test_events_carry_who_sent_the_command_and_the_correlation_id(api, user):
 
 def test_the_whole_order_lifecycle(api):
     customer = register_customer(api)
+    stock(api, "WIDGET", 5)
     order = place_order(api, customer)
     add = command(api, "add-item", order_id=order, sku="GADGET", quantity=1, unit_price="5.00")
     assert add.json()["events"] == ["ItemAdded"] and add.json()["version"] == 2
     assert command(api, "remove-item", order_id=order, sku="GADGET").json()["version"] == 3
-    ship = command(api, "ship-order", order_id=order, expected_version=3)
+    refused = command(api, "ship-order", order_id=order)
+    assert refused.status_code == 422 and "only a confirmed order can be shipped" in refused.json()["detail"]
+    fulfil()  # the saga reserves the stock and confirms the order
+    ship = command(api, "ship-order", order_id=order, expected_version=4)
     assert ship.status_code == 200 and ship.json()["events"] == ["OrderShipped"]
     assert [e.event_type for e in Event.objects.filter(stream_id=order)] == [
         "OrderPlaced",
         "ItemAdded",
         "ItemRemoved",
+        "OrderConfirmed",
         "OrderShipped",
     ]
 
@@ -168,12 +173,24 @@ def test_adding_a_sku_at_the_same_price_adds_to_its_quantity(api):
 
 @pytest.mark.parametrize("closing", ["ship-order", "cancel-order"])
 def test_422_changing_a_closed_order(api, closing):
-    order = place_order(api, register_customer(api))
-    command(api, closing, order_id=order, reason="r") if closing == "cancel-order" else command(
-        api, closing, order_id=order
-    )
+    order = place_confirmed_order(api, register_customer(api))
+    closed = command(api, closing, order_id=order, **({"reason": "r"} if closing == "cancel-order" else {}))
+    assert closed.status_code == 200
     response = command(api, "add-item", order_id=order, sku="X", quantity=1, unit_price="1")
-    assert_refused(response, 422, 3)
+    assert_refused(response, 422, Event.objects.count())
+
+
+def test_422_shipping_an_order_the_saga_has_not_confirmed(api):
+    order = place_order(api, register_customer(api))
+    body = assert_refused(command(api, "ship-order", order_id=order), 422, 2)
+    assert "only a confirmed order can be shipped" in body["detail"]
+
+
+def test_a_confirmed_order_can_be_cancelled_and_shipped_only_once(api):
+    order = place_confirmed_order(api, register_customer(api))
+    assert command(api, "cancel-order", order_id=order, reason="changed my mind").status_code == 200
+    assert_refused(command(api, "cancel-order", order_id=order, reason="again"), 422, Event.objects.count())
+    assert_refused(command(api, "ship-order", order_id=order), 422, Event.objects.count())
 
 
 def test_422_shipping_an_empty_order(api):

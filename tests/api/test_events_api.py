@@ -25,7 +25,7 @@ def log(api):
         format="json",
         HTTP_X_CORRELATION_ID="req-lamp",
     )
-    command(api, "ship-order", order_id=order)
+    command(api, "cancel-order", order_id=order, reason="changed my mind")
     command(api, "update-customer", customer_id=bob, name="Robert")
     return {"ada": ada, "bob": bob, "order": order}
 
@@ -62,11 +62,11 @@ def test_filter_by_stream_and_after_a_position(api, log):
     stream = api.get(f"/api/events/?stream_id={log['order']}").json()["results"]
     assert [e["version"] for e in stream] == [1, 2, 3]
     after = api.get(f"/api/events/?after={stream[0]['position']}&stream_id={log['order']}").json()
-    assert [e["event_type"] for e in after["results"]] == ["ItemAdded", "OrderShipped"]
+    assert [e["event_type"] for e in after["results"]] == ["ItemAdded", "OrderCancelled"]
 
 
 def test_detail_by_position(api, log):
-    event = Event.objects.get(event_type="OrderShipped")
+    event = Event.objects.get(event_type="OrderCancelled")
     body = api.get(f"/api/events/{event.position}/").json()
     assert body["event_id"] == str(event.event_id) and body["stream_id"] == log["order"]
     assert api.get(f"/api/events/{event.position + 1000}/").status_code == 404

@@ -95,10 +95,15 @@ def test_query_endpoints_document_their_filters_ordering_and_errors(schema):
     assert "email" in customers
     assert set(customers["ordering"]["schema"]["items"]["enum"]) >= {"name", "-total_spent"}
 
+    products = query_parameters(schema, "/api/products/")
+    assert {"name", "available_min", "min_position", "limit", "offset"} <= set(products)
+    assert set(products["ordering"]["schema"]["items"]["enum"]) >= {"sku", "-available", "price"}
+    assert "404" in schema["paths"]["/api/products/{sku}/"]["get"]["responses"]
+
     events = query_parameters(schema, "/api/events/")
     assert {"stream_id", "stream_type", "event_type", "correlation_id", "after", "cursor"} <= set(events)
 
-    for path in ("/api/orders/", "/api/customers/", "/api/events/"):
+    for path in ("/api/orders/", "/api/customers/", "/api/products/", "/api/events/"):
         assert {"200", "400", "401"} <= set(schema["paths"][path]["get"]["responses"]), path
     assert "404" in schema["paths"]["/api/orders/{id}/"]["get"]["responses"]
     assert schema["paths"]["/api/projections/"]["get"]["operationId"] == "projections_list"

@@ -7,17 +7,19 @@ import pytest
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
-from tests.api.helpers import command, new_id, place_order, register_customer
+from tests.api.helpers import command, fulfil, new_id, place_order, register_customer, stock
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def order(api) -> str:
-    """An order at version 4: placed with WIDGET, GADGET added, WIDGET removed, shipped."""
+    """An order at version 5: placed with WIDGET, GADGET added, WIDGET removed, confirmed by the saga, shipped."""
     order_id = place_order(api, register_customer(api))
     assert command(api, "add-item", order_id=order_id, sku="GADGET", quantity=1, unit_price="5.00").status_code == 200
     assert command(api, "remove-item", order_id=order_id, sku="WIDGET").status_code == 200
+    stock(api, "GADGET", 1)
+    fulfil()
     assert command(api, "ship-order", order_id=order_id).status_code == 200
     return order_id
 
@@ -25,7 +27,7 @@ def order(api) -> str:
 def test_the_state_as_of_a_version(api, order):
     body = api.get(f"/api/streams/{order}/?version=2").json()
 
-    assert (body["stream_id"], body["stream_type"], body["version"], body["current_version"]) == (order, "Order", 2, 4)
+    assert (body["stream_id"], body["stream_type"], body["version"], body["current_version"]) == (order, "Order", 2, 5)
     assert body["state"]["status"] == "placed"
     assert body["state"]["lines"] == [
         {"sku": "WIDGET", "quantity": 2, "unit_price": "9.99"},
@@ -40,7 +42,7 @@ def test_the_state_as_of_a_version(api, order):
 
 def test_without_a_point_it_is_the_current_state(api, order):
     body = api.get(f"/api/streams/{order}/").json()
-    assert (body["version"], body["state"]["status"], len(body["events"])) == (4, "shipped", 4)
+    assert (body["version"], body["state"]["status"], len(body["events"])) == (5, "shipped", 5)
     assert [line["sku"] for line in body["state"]["lines"]] == ["GADGET"]
 
 
@@ -79,6 +81,22 @@ def test_a_customer_stream(api):
     assert body["state"] == {"name": "Ada Lovelace", "email": "ada@example.com"}
 
 
+def test_a_product_stream_keyed_by_its_sku(api, order):
+    fulfil()  # the saga sees OrderShipped: the reserved unit leaves the stock
+    body = api.get("/api/streams/product:GADGET/").json()
+
+    assert body["stream_type"] == "Product"
+    assert [e["event_type"] for e in body["events"]] == [
+        "ProductAdded",
+        "ProductRestocked",
+        "StockReserved",
+        "StockShipped",
+    ]
+    assert body["state"] == {"sku": "GADGET", "name": "The gadget", "price": "9.99", "on_hand": 0, "reservations": {}}
+    as_reserved = api.get("/api/streams/product:GADGET/?version=3").json()["state"]
+    assert (as_reserved["on_hand"], as_reserved["reservations"]) == (1, {order: 1})
+
+
 def test_a_stream_with_no_aggregate_class_has_events_but_no_state(api):
     Event.objects.create(stream_type="Thing", stream_id="thing-1", version=1, event_type="ThingHappened", data={"n": 1})
     body = api.get("/api/streams/thing-1/").json()
@@ -98,7 +116,7 @@ def test_unknown_stream_is_404(api):
         ("version=-1", "version must be"),
         ("version=abc", "version must be"),
         ("version=1.5", "version must be"),
-        ("version=99", "at version 4"),
+        ("version=99", "at version 5"),
         ("at=yesterday", "ISO 8601"),
         ("at=2026-13-45T00:00:00Z", "ISO 8601"),
         ("version=1&at=2026-01-01T00:00:00Z", "not both"),

@@ -286,7 +286,15 @@ def test_backoff_is_jittered_below_an_exponential_cap(settings):
 def test_domain_commands_marked_retryable():
     commands = [cls for cls in vars(c).values() if isinstance(cls, type) and issubclass(cls, Command)]
     retryable = {cls.command_type() for cls in commands if cls.retry_on_conflict}
-    assert retryable == {"add-item", "remove-item", "update-customer"}
+    assert retryable == {
+        "add-item",
+        "remove-item",
+        "update-customer",
+        "restock-product",
+        "reserve-stock",
+        "release-stock",
+        "ship-reserved-stock",
+    }
 
 
 # Idempotency.

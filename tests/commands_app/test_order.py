@@ -10,6 +10,7 @@ from commands_app.domain.order import (
     ItemRemoved,
     Order,
     OrderCancelled,
+    OrderConfirmed,
     OrderLine,
     OrderPlaced,
     OrderShipped,
@@ -69,10 +70,56 @@ def test_remove_an_absent_sku_is_refused():
         given(Order, placed).remove_item("NOPE")
 
 
-def test_ship_a_placed_order():
+def test_confirm_a_placed_order():
     order = given(Order, placed)
+    order.confirm()
+    assert then(order) == [OrderConfirmed()]
+    assert order.status == "confirmed"
+
+
+def test_confirming_a_confirmed_order_again_changes_nothing():
+    order = given(Order, placed, OrderConfirmed())
+    order.confirm()
+    assert then(order) == []
+
+
+def test_an_empty_order_is_not_confirmed():
+    with pytest.raises(DomainError, match="no items"):
+        given(Order, placed_empty).confirm()
+
+
+def test_ship_a_confirmed_order():
+    order = given(Order, placed, OrderConfirmed())
     order.ship()
     assert then(order) == [OrderShipped()]
+
+
+def test_a_placed_order_waits_for_its_stock_before_it_can_be_shipped():
+    with pytest.raises(DomainError, match="only a confirmed order can be shipped"):
+        given(Order, placed).ship()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [ItemAdded("INK", 1, Decimal("5.00")), ItemRemoved("WIDGET", 2, Decimal("9.99"))],
+    ids=["add", "remove"],
+)
+def test_changing_a_confirmed_orders_lines_takes_it_back_to_placed(change):
+    order = given(Order, placed, ItemAdded("GADGET", 1, Decimal("5.00")), OrderConfirmed(), change)
+    assert order.status == "placed"
+    with pytest.raises(DomainError, match="only a confirmed order"):
+        order.ship()
+
+
+def test_it_remembers_every_sku_it_ever_had():
+    order = given(Order, placed, ItemAdded("GADGET", 1, Decimal("5.00")), ItemRemoved("WIDGET", 2, Decimal("9.99")))
+    assert (set(order.lines), order.ordered_skus) == ({"GADGET"}, {"WIDGET", "GADGET"})
+
+
+def test_cancel_a_confirmed_order():
+    order = given(Order, placed, OrderConfirmed())
+    order.cancel("changed my mind")
+    assert then(order) == [OrderCancelled("changed my mind")]
 
 
 def test_an_empty_order_cannot_be_shipped():
@@ -91,7 +138,9 @@ def test_cancel_a_placed_order():
     assert then(order) == [OrderCancelled("changed my mind")]
 
 
-@pytest.mark.parametrize("closing", [OrderShipped(), OrderCancelled("no")], ids=["shipped", "cancelled"])
+@pytest.mark.parametrize(
+    "closing", [(OrderConfirmed(), OrderShipped()), (OrderCancelled("no"),)], ids=["shipped", "cancelled"]
+)
 @pytest.mark.parametrize(
     "action",
     [
@@ -99,11 +148,12 @@ def test_cancel_a_placed_order():
         lambda o: o.remove_item("WIDGET"),
         lambda o: o.ship(),
         lambda o: o.cancel("again"),
+        lambda o: o.confirm(),
     ],
-    ids=["add", "remove", "ship", "cancel"],
+    ids=["add", "remove", "ship", "cancel", "confirm"],
 )
 def test_nothing_changes_after_shipping_or_cancelling(closing, action):
-    order = given(Order, placed, closing)
+    order = given(Order, placed, *closing)
     with pytest.raises(DomainError, match="can no longer change"):
         action(order)
     assert then(order) == []

@@ -80,7 +80,7 @@ def test_loading_starts_from_the_latest_snapshot(repository):
     order_id = order_with_items(repository, 4)  # snapshot at 3, version 5
     # Tamper with the snapshot: if the load uses it, the tampering shows.
     Snapshot.objects.filter(stream_id=order_id, version=3).update(
-        state={"customer_id": None, "status": "from-snapshot", "lines": []}
+        state={"customer_id": None, "status": "from-snapshot", "ordered_skus": [], "lines": []}
     )
 
     order = repository.load(Order, order_id)

@@ -12,7 +12,7 @@ from commands_app.framework.repository import AggregateRepository
 from eventstore.models import Event
 from eventstore.store import EventStore
 from eventstore.upcasting import Upcasters, registered_upcasters
-from tests.api.helpers import command, new_id, project, register_customer
+from tests.api.helpers import command, new_id, project, register_customer, stock
 
 # A made-up event whose shape changed twice: v1 {"name"} -> v2 {"full_name"} -> v3 {"full_name", "nickname"}.
 chain = Upcasters()
@@ -127,6 +127,8 @@ def test_an_aggregate_loads_from_old_rows_in_the_current_shape(old_order):
 
 @pytest.mark.django_db
 def test_projections_and_the_http_read_side_handle_old_rows(api, old_order):
+    for sku in ("WIDGET", "GIZMO", "NEW"):  # in stock, so the saga confirms the order rather than cancel it
+        stock(api, sku, 5)
     assert (
         command(api, "add-item", order_id=old_order["order"], sku="NEW", quantity=1, unit_price="1.00").status_code
         == 200
@@ -135,7 +137,7 @@ def test_projections_and_the_http_read_side_handle_old_rows(api, old_order):
 
     order = api.get(f"/api/orders/{old_order['order']}/").json()
     customer = api.get(f"/api/customers/{old_order['customer']}/").json()
-    assert (order["total"], order["item_count"]) == ("21.03", 4)
+    assert (order["total"], order["item_count"], order["status"]) == ("21.03", 4, "confirmed")
     assert (customer["order_count"], customer["total_spent"]) == (1, "21.03")
 
     history = api.get(f"/api/streams/{old_order['order']}/?version=1").json()

@@ -3,20 +3,23 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.helpers import command, new_id, place_order, project, register_customer
+from tests.api.helpers import command, fulfil, new_id, place_order, project, register_customer, stock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 @pytest.fixture
 def shop(api):
-    """Two customers, three orders in three states, projected."""
+    """Two customers, three orders in three states (confirmed, shipped, cancelled), projected."""
+    for sku, units in (("PEN", 10), ("DESK", 1), ("LAMP", 2), ("INK", 5)):
+        stock(api, sku, units)
     ada = register_customer(api, "Ada", "ada@example.com")
     bob = register_customer(api, "Bob", "bob@example.com")
     cheap = place_order(api, ada, [{"sku": "PEN", "quantity": 3, "unit_price": "1.50"}])
     dear = place_order(api, ada, [{"sku": "DESK", "quantity": 1, "unit_price": "250.00"}])
     command(api, "add-item", order_id=dear, sku="LAMP", quantity=2, unit_price="19.99")
-    command(api, "ship-order", order_id=dear)
+    fulfil()
+    assert command(api, "ship-order", order_id=dear).status_code == 200
     gone = place_order(api, bob, [{"sku": "CHAIR", "quantity": 4, "unit_price": "80"}])
     command(api, "cancel-order", order_id=gone, reason="too slow")
     project()
@@ -30,7 +33,7 @@ def test_order_detail_is_denormalized(api, shop):
     assert body["item_count"] == 3
     assert body["total"] == "289.98"
     assert body["status"] == "shipped"
-    assert body["version"] == 3
+    assert body["version"] == 4  # placed, item added, confirmed by the saga, shipped
     assert body["lines"] == [
         {"sku": "DESK", "quantity": 1, "unit_price": "250.00"},
         {"sku": "LAMP", "quantity": 2, "unit_price": "19.99"},
@@ -57,7 +60,7 @@ def test_removing_and_adding_items_keeps_totals_right(api, shop):
     command(api, "add-item", order_id=shop["cheap"], sku="INK", quantity=2, unit_price="0.99")
     project()
     order = api.get(f"/api/orders/{shop['cheap']}/").json()
-    assert (order["item_count"], order["total"]) == (3, "2.97")
+    assert (order["item_count"], order["total"], order["status"]) == (3, "2.97", "confirmed")
     assert api.get(f"/api/customers/{shop['ada']}/").json()["total_spent"] == "292.95"
 
 
@@ -81,6 +84,8 @@ def test_list_is_paginated_with_limit_and_offset(api, shop):
 def test_orders_filter_by_status_and_customer(api, shop):
     shipped = api.get("/api/orders/?status=shipped").json()["results"]
     assert [o["id"] for o in shipped] == [shop["dear"]]
+    confirmed = api.get("/api/orders/?status=confirmed").json()["results"]
+    assert [o["id"] for o in confirmed] == [shop["cheap"]]
     bobs = api.get(f"/api/orders/?customer_id={shop['bob']}").json()["results"]
     assert [o["id"] for o in bobs] == [shop["gone"]]
 

@@ -1,0 +1,89 @@
+"""Concurrent orders for the last units of a product never oversell (threads against PostgreSQL).
+
+The guard is the product's stream version: two reservations decided on the same stock
+cannot both be appended, and the loser is decided again on the newer stock (retry on conflict).
+"""
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from commands_app.domain import commands as c
+from commands_app.domain.product import OutOfStock
+from commands_app.wiring import command_bus
+from eventstore.models import Event
+from queries_app.models import ProductStock
+from tests.api.helpers import project
+from tests.sagas.shop import customer, place, product, run_saga, status, stock
+
+pytestmark = [
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
+
+THREADS = 8
+
+
+def in_threads(work, count: int) -> list:
+    """Run `work(n)` in `count` threads started together; their results (or exceptions) in order."""
+    start, results = threading.Barrier(count), [None] * count
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            results[n] = work(n)
+        except Exception as error:  # noqa: BLE001 - reported to the test, which asserts on it
+            results[n] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_concurrent_reservations_for_the_last_units_never_oversell(settings):
+    settings.COMMAND_RETRY_MAX_ATTEMPTS = 50  # every loser must get its answer from fresh stock, not give up
+    product("LAST", 5)
+    orders = [uuid.uuid4() for _ in range(THREADS * 2)]
+
+    def reserve_two(n: int) -> str:
+        for order in orders[2 * n : 2 * n + 2]:
+            try:
+                command_bus().dispatch(c.ReserveStock(sku="LAST", order_id=order, quantity=1))
+            except OutOfStock:
+                continue
+        return "done"
+
+    assert in_threads(reserve_two, THREADS) == ["done"] * THREADS
+
+    last = stock("LAST")
+    assert (last.on_hand, last.reserved, last.available) == (5, 5, 0)
+    reserved = Event.objects.filter(stream_id="product:LAST", event_type="StockReserved")
+    assert reserved.count() == 5 and len({e.data["order_id"] for e in reserved}) == 5
+
+
+def test_orders_placed_at_once_for_the_last_units_confirm_exactly_as_many_as_there_are():
+    product("LAST", 3)
+    ada = customer()
+
+    def place_and_fulfil(n: int) -> str:
+        order = place(ada, LAST=1)
+        run_saga()  # several saga runs at once: the checkpoint lock keeps them in turn
+        return order
+
+    orders = in_threads(place_and_fulfil, THREADS)
+    assert all(isinstance(order, str) for order in orders), orders
+    run_saga()
+    project()
+
+    statuses = Counter(status(order) for order in orders)
+    assert statuses == {"confirmed": 3, "cancelled": THREADS - 3}
+    view = ProductStock.objects.get(sku="LAST")
+    assert (view.on_hand, view.reserved, view.available) == (3, 3, 0)
