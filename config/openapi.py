@@ -2,7 +2,8 @@
 
 `ProjectAutoSchema` is `REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`. drf-spectacular documents
 only the success response of a view it inspects; the statuses our stack adds on its own
-(401/403 from authentication, 404 on a detail URL, 400 from a bad filter value) are added
+(401/403 from authentication, 404 on a detail URL, 400 from a bad filter value, 429
+from throttling) are added
 here once, so no view has to repeat them. Explicit `extend_schema(responses=…)` wins.
 """
 
@@ -22,6 +23,7 @@ GENERIC_ERRORS = {
     "401": (ErrorSerializer, "No valid credentials: send a token or a session cookie."),
     "403": (ErrorSerializer, "Logged in, but not allowed to do this."),
     "404": (ErrorSerializer, "Nothing is stored under this id."),
+    "429": (ErrorSerializer, "Too many requests from this user: wait the seconds `Retry-After` says."),
 }
 
 
@@ -54,6 +56,8 @@ class ProjectAutoSchema(AutoSchema):
             codes += ["401", "403"]
         if has_path:
             codes.append("404")
+        if self.view.get_throttles():
+            codes.append("429")
         return codes
 
 

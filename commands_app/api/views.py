@@ -4,10 +4,12 @@ import dataclasses
 import uuid
 from typing import Any, ClassVar
 
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commands_app.api.permissions import CanSendCommands
 from commands_app.api.serializers import CommandResultSerializer, CommandSerializer
 from commands_app.framework.bus import CommandContext, IdempotencyKey
 from commands_app.framework.errors import CommandInvalid
@@ -55,6 +57,9 @@ class CommandView(APIView):
     """
 
     serializer_class: ClassVar[type[CommandSerializer] | None] = None
+    # Reading needs a login; writing also needs `commands_app.send_commands`.
+    permission_classes = [IsAuthenticated, CanSendCommands]
+    throttle_scope = "commands"
 
     def get_serializer(self, *args, **kwargs) -> CommandSerializer:  # drf-spectacular and the browsable API use this
         return self.serializer_class(*args, **kwargs)
