@@ -24,6 +24,7 @@ GENERIC_ERRORS = {
     "403": (ErrorSerializer, "Logged in, but not allowed to do this."),
     "404": (ErrorSerializer, "Nothing is stored under this id."),
     "429": (ErrorSerializer, "Too many requests from this user: wait the seconds `Retry-After` says."),
+    "503": (ErrorSerializer, "`min_position` not reached in time: the detail names the projection; see `Retry-After`."),
 }
 
 
@@ -34,6 +35,7 @@ class ProjectAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        self.allow_empty_filter_values(operation)
         responses = operation["responses"]
         for code in self.generic_error_codes(operation):
             if code not in responses:
@@ -43,6 +45,17 @@ class ProjectAutoSchema(AutoSchema):
                     "content": {"application/json": {"schema": self.resolve_serializer(serializer, "response").ref}},
                 }
         return operation
+
+    def allow_empty_filter_values(self, operation: dict) -> None:
+        """django-filter reads `?status=` (empty, as an HTML form sends it) as no filter; say so.
+
+        OpenAPI forbids empty query values unless a parameter allows them.
+        """
+        filterset_class = getattr(self.view, "filterset_class", None)
+        names = set(filterset_class.base_filters) if filterset_class else set()
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] in names:
+                parameter["allowEmptyValue"] = True
 
     def generic_error_codes(self, operation: dict) -> list[str]:
         """Override to change which shared errors an operation documents."""
@@ -58,6 +71,8 @@ class ProjectAutoSchema(AutoSchema):
             codes.append("404")
         if self.view.get_throttles():
             codes.append("429")
+        if any(p["name"] == "min_position" for p in operation.get("parameters", [])):
+            codes.append("503")  # read-your-writes gave up waiting
         return codes
 
 
@@ -69,6 +84,7 @@ class OrderingFilterExtension(OpenApiFilterExtension):
     """
 
     target_class = "rest_framework.filters.OrderingFilter"
+    match_subclasses = True  # queries_app's StrictOrderingFilter too
 
     def get_schema_operation_parameters(self, auto_schema: AutoSchema, *args: Any, **kwargs: Any) -> list[dict]:
         view = auto_schema.view

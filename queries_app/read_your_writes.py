@@ -15,11 +15,11 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from eventstore.models import MAX_POSITION, Checkpoint
+from eventstore.models import MAX_POSITION, Checkpoint, Event
 
 POSITION_HEADER = "X-Projection-Position"
 POLL_SECONDS = 0.02
@@ -52,6 +52,17 @@ class MinPositionSerializer(serializers.Serializer):
 def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
     found = dict(Checkpoint.objects.filter(name__in=names).values_list("name", "position"))
     return {name: found.get(name, 0) for name in names}
+
+
+def refuse_positions_past_the_log(min_position: int) -> None:
+    """400 for a position no command has returned yet: waiting could only end in a misleading 503."""
+    if min_position == 0:
+        return
+    last = Event.objects.order_by("-position").values_list("position", flat=True).first() or 0
+    if min_position > last:
+        raise ValidationError(
+            {"min_position": [f"Position {min_position} is past the end of the log (last position {last})."]}
+        )
 
 
 def wait_for_projections(names: tuple[str, ...], min_position: int, timeout: float) -> int:
@@ -87,6 +98,7 @@ class ReadYourWritesMixin:
         if min_position is None:
             self.projection_position = min(projection_positions(self.projections).values())
         else:
+            refuse_positions_past_the_log(min_position)
             timeout = settings.READ_YOUR_WRITES_TIMEOUT_SECONDS
             self.projection_position = wait_for_projections(self.projections, min_position, timeout)
 

@@ -46,6 +46,7 @@ COMMAND_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
         ConflictErrorSerializer,
         description="`expected_version` did not match (reload and retry), or the new aggregate's id is taken.",
     ),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not `application/json`."),
     422: OpenApiResponse(ErrorSerializer, description="A rule that needs the aggregate's state refused the command."),
     500: OpenApiResponse(ServerErrorSerializer, description="An unexpected failure; nothing was written."),
 }
