@@ -35,7 +35,7 @@ class ProjectAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        self.allow_empty_filter_values(operation)
+        self.allow_empty_query_values(operation)
         responses = operation["responses"]
         for code in self.generic_error_codes(operation):
             if code not in responses:
@@ -46,15 +46,14 @@ class ProjectAutoSchema(AutoSchema):
                 }
         return operation
 
-    def allow_empty_filter_values(self, operation: dict) -> None:
-        """django-filter reads `?status=` (empty, as an HTML form sends it) as no filter; say so.
+    def allow_empty_query_values(self, operation: dict) -> None:
+        """An empty optional query parameter (`?status=`, as an HTML form sends it) counts as not given; say so.
 
-        OpenAPI forbids empty query values unless a parameter allows them.
+        OpenAPI forbids empty query values unless a parameter allows them. django-filter,
+        DRF's ordering and serializers, and our pagination all read an empty value as absent.
         """
-        filterset_class = getattr(self.view, "filterset_class", None)
-        names = set(filterset_class.base_filters) if filterset_class else set()
         for parameter in operation.get("parameters", []):
-            if parameter["in"] == "query" and parameter["name"] in names:
+            if parameter["in"] == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
 
     def generic_error_codes(self, operation: dict) -> list[str]:

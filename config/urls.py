@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from config.api_docs import APIDocsView
 from config.health import healthz
+from config.not_found import not_found
 from config.metrics import metrics
 
 urlpatterns = [
@@ -22,3 +23,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
 ]
+
+handler404 = not_found

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from eventstore.models import MAX_POSITION, Event
 from eventstore.store import RecordedEvent
 from queries_app.filters import StrictOrderingFilter
-from queries_app.pagination import bounds_schema, whole_number_param
+from queries_app.pagination import bounds_schema, is_whole_number, whole_number_param
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -30,10 +30,17 @@ class EventSerializer(serializers.ModelSerializer):
         fields = list(RecordedEvent.COLUMNS)
 
 
-class PositionFilter(django_filters.NumberFilter):
-    """A whole, non-negative position (django-filter's `NumberFilter` would take 1.5)."""
+class PositionField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not is_whole_number(value):
+            raise forms.ValidationError("Expected a whole number, such as 42.", code="invalid")
+        return super().to_python(value)
 
-    field_class = forms.IntegerField
+
+class PositionFilter(django_filters.NumberFilter):
+    """A whole, non-negative position (django-filter's `NumberFilter` would take 1.5, Django's `IntegerField` 1.0)."""
+
+    field_class = PositionField
 
 
 class EventFilter(django_filters.FilterSet):
@@ -79,6 +86,8 @@ class EventCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Any) -> Any:
         # DRF answers a cursor it cannot decode with 404; it is a malformed parameter: 400.
+        if not request.query_params.get(self.cursor_query_param):
+            return None  # absent, or empty: the first page
         try:
             return super().decode_cursor(request)
         except NotFound as error:

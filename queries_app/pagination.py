@@ -14,15 +14,20 @@ MAX_OFFSET = 2**63 - 1  # SQL OFFSET is a bigint; the schema says so too
 DIGITS = re.compile(r"[0-9]+")
 
 
+def is_whole_number(raw: object) -> bool:
+    """Only digits: Django's and DRF's integer fields also take `1.0` and ` 1` (schemathesis found `after=0.0`)."""
+    return isinstance(raw, int) or (isinstance(raw, str) and DIGITS.fullmatch(raw) is not None)
+
+
 def whole_number_param(request: Request, name: str, minimum: int, maximum: int | None = None) -> int | None:
-    """The query parameter `name` as an int of at least `minimum`; None when absent; else a 400 naming it.
+    """The query parameter `name` as an int of at least `minimum`; None when absent or empty; else a 400 naming it.
 
     Above `maximum` (when given) is an error too; callers that clamp pass no maximum.
     """
     raw = request.query_params.get(name)
-    if raw is None:
+    if not raw:  # absent, or empty as an HTML form sends it
         return None
-    value = int(raw) if DIGITS.fullmatch(raw) else None
+    value = int(raw) if is_whole_number(raw) else None
     if value is None or value < minimum or (maximum is not None and value > maximum):
         upper = f" to {maximum:,}" if maximum is not None else " or more"
         raise ValidationError({name: [f"Expected a whole number from {minimum}{upper}; got {raw[:40]!r}."]})

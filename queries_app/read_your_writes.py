@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from eventstore.models import MAX_POSITION, Checkpoint, Event
+from queries_app.pagination import is_whole_number
 
 POSITION_HEADER = "X-Projection-Position"
 POLL_SECONDS = 0.02
@@ -45,8 +46,17 @@ class ProjectionBehind(APIException):
         self.wait = retry_after
 
 
+class PositionField(serializers.IntegerField):
+    """Digits only: DRF's `IntegerField` also reads `0.0` as 0 (schemathesis found it)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not is_whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class MinPositionSerializer(serializers.Serializer):
-    min_position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
+    min_position = PositionField(min_value=0, max_value=MAX_POSITION, required=False)
 
 
 def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
