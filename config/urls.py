@@ -7,8 +7,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from config.api_docs import APIDocsView
 from config.health import healthz
-from config.not_found import not_found
 from config.metrics import metrics
+from config.not_found import not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),

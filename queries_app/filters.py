@@ -4,14 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import django_filters
 from django import forms
-from django_filters.fields import IsoDateTimeField
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
 from queries_app.models import CustomerView, OrderSummary
-
 
 POSTGRESQL_MAX_OFFSET = timedelta(hours=16)  # it reads UTC offsets up to ±15:59
 
