@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
-from commands_app.api.serializers import ErrorSerializer, InvalidInputErrorSerializer
+from commands_app.api.serializers import ErrorSerializer, InvalidInputErrorSerializer, StrictSerializer
 
 GENERIC_ERRORS = {
     "400": (InvalidInputErrorSerializer, "Invalid input: a body, a query parameter or an id that cannot be used."),
@@ -45,6 +45,12 @@ class ProjectAutoSchema(AutoSchema):
                     "content": {"application/json": {"schema": self.resolve_serializer(serializer, "response").ref}},
                 }
         return operation
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            schema["additionalProperties"] = False  # an unknown field is a 400, so say so
+        return schema
 
     def allow_empty_query_values(self, operation: dict) -> None:
         """An empty optional query parameter (`?status=`, as an HTML form sends it) counts as not given; say so.

@@ -12,7 +12,6 @@ import time
 from typing import Any, ClassVar
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -27,7 +26,7 @@ POLL_SECONDS = 0.02
 
 MIN_POSITION_PARAMETER = OpenApiParameter(
     "min_position",
-    OpenApiTypes.INT64,
+    {"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_POSITION},
     description=(
         "Answer only once this endpoint's projections have handled the log up to this position "
         "(the `position` a command returned); 503 with Retry-After if they have not within the timeout."

@@ -23,6 +23,7 @@ from commands_app.api.serializers import (
     ServerErrorSerializer,
 )
 from commands_app.api.views import CORRELATION_HEADER, CommandView
+from commands_app.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
 
 COMMAND_TAG = "commands"
 
@@ -61,8 +62,9 @@ COMMAND_HEADERS = [
         "and echoed back. A new one is made when absent.",
     ),
     OpenApiParameter(
-        "Idempotency-Key",
-        str,
+        IDEMPOTENCY_HEADER,
+        # What `views.idempotency_key` accepts; anything else is a 400 (schemathesis sent it).
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[ -~]*[!-~][ -~]*$"},
         OpenApiParameter.HEADER,
         description="Send the same key again (e.g. a UUID) and get the first answer again, "
         "marked `Idempotent-Replayed: true`, instead of a second effect.",

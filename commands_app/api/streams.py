@@ -74,7 +74,11 @@ class StreamStateView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("version", int, description="The state after this event version (1 or more)."),
+            OpenApiParameter(
+                "version",
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                description="The state after this event version (1 or more).",
+            ),
             OpenApiParameter("at", datetime, description="The state as of this time (ISO 8601; naive means UTC)."),
         ],
         responses=StreamStateSerializer,
@@ -82,7 +86,9 @@ class StreamStateView(APIView):
     def get(self, request: Request, stream_id: str) -> Response:
         if "\x00" in stream_id or len(stream_id) > 128:
             raise NotFound(f"No stream with id {stream_id!r}.")  # no such id can be stored
-        version_param, at_param = request.query_params.get("version"), request.query_params.get("at")
+        # An empty value counts as not given, as everywhere in the API (HTML forms send them).
+        version_param = request.query_params.get("version") or None
+        at_param = request.query_params.get("at") or None
         if version_param is not None and at_param is not None:
             raise ParseError("Give version or at, not both.")
         version = None if version_param is None else parse_version(version_param)

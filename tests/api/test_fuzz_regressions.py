@@ -162,3 +162,26 @@ def test_a_position_written_as_a_decimal_was_read_as_a_whole_number(api, path):
     # answered 200: Django's and DRF's integer fields read "0.0" as 0, though a position is a whole number.
     assert_400_naming(api.get(path), path.split("?")[1].split("=")[0])
     assert api.get(path.replace("0.0", "0")).status_code == 200
+
+
+def test_the_schema_states_what_the_server_refuses(api):
+    # Found by reading the fuzzer's schema-valid inputs that got a 400 (the schema was looser
+    # than the server): an Idempotency-Key of spaces or 256 characters, an unknown body field,
+    # a negative min_position, version=0 or empty. The schema now says each of these.
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    place_order = schema["paths"]["/api/commands/place-order/"]["post"]
+    key = next(p for p in place_order["parameters"] if p["name"] == "Idempotency-Key")["schema"]
+    assert key["maxLength"] == 255 and key["pattern"]
+    request_body = place_order["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert schema["components"]["schemas"][request_body]["additionalProperties"] is False
+    assert query_parameters("/api/orders/")["min_position"]["schema"]["minimum"] == 0
+    assert query_parameters("/api/streams/{stream_id}/")["version"]["schema"]["minimum"] == 1
+    # And the server does as the schema says.
+    customer = command(api, "register-customer", name="Ada", email="ada@example.com").json()["aggregate_id"]
+    assert api.get(f"/api/streams/{customer}/?version=").status_code == 200  # empty: not given
+    assert api.get(f"/api/streams/{customer}/?version=0").status_code == 400
+    assert api.get("/api/orders/?min_position=-1").status_code == 400
+    refused = api.post(
+        "/api/commands/register-customer/", {"name": "A", "email": "a@b.co"}, format="json", HTTP_IDEMPOTENCY_KEY="   "
+    )
+    assert refused.status_code == 400 and "Idempotency-Key" in refused.json()["detail"]
