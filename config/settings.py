@@ -160,11 +160,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "commands_app.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "config.openapi.ProjectAutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # Per user and scope (`commands`, else `queries`); "N/s|min|hour|day", empty for no limit.
+    # Per user and scope (`commands`, else `queries`; `auth` per address); "N/s|min|hour|day", empty for no limit.
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserScopeRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "commands": os.environ.get("THROTTLE_COMMANDS_RATE", "1200/min") or None,
         "queries": os.environ.get("THROTTLE_QUERIES_RATE", "6000/min") or None,
+        # Token exchanges per client address (password guessing).
+        "auth": os.environ.get("THROTTLE_AUTH_RATE", "30/min") or None,
     },
 }
 

@@ -5,6 +5,7 @@ import logging
 import pytest
 import redis
 from django.conf import settings as django_settings
+from rest_framework.test import APIClient
 
 from eventstore.models import Event
 from tests.api.helpers import command
@@ -72,3 +73,18 @@ def test_an_unreachable_cache_lets_requests_through(settings, api, caplog):
         assert register(api, 1).status_code == 200
     assert "throttle cache unavailable" in caplog.text
     assert Event.objects.count() == 1
+
+
+def test_token_exchanges_are_throttled_per_client_address(settings, user):
+    # DRF's own token view is not throttled at all: passwords could be tried as fast as it answers.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "2/min"}}
+    guess = {"username": user.username, "password": "wrong"}
+    attacker = APIClient(REMOTE_ADDR="203.0.113.7")
+    assert [attacker.post("/api/auth/token/", guess, format="json").status_code for _ in range(2)] == [400, 400]
+    refused = attacker.post("/api/auth/token/", {**guess, "password": "correct horse battery staple"}, format="json")
+    assert refused.status_code == 429 and refused.json()["detail"] and int(refused["Retry-After"]) >= 1
+    assert "token" not in refused.json()
+    # Someone at another address still gets in.
+    other = APIClient(REMOTE_ADDR="203.0.113.8")
+    response = other.post("/api/auth/token/", {**guess, "password": "correct horse battery staple"}, format="json")
+    assert response.status_code == 200 and response.json()["token"]
