@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
         # Token exchanges per client address (password guessing).
         "auth": os.environ.get("THROTTLE_AUTH_RATE", "30/min") or None,
     },
+    # Proxies in front that append to X-Forwarded-For. DRF's default (unset) trusts the header
+    # as sent, so a client could rotate it to dodge the per-address throttle.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
 
 # The cache holds the throttles' counts, so every process of the service must share it:

@@ -84,6 +84,9 @@ def test_token_exchanges_are_throttled_per_client_address(settings, user):
     refused = attacker.post("/api/auth/token/", {**guess, "password": "correct horse battery staple"}, format="json")
     assert refused.status_code == 429 and refused.json()["detail"] and int(refused["Retry-After"]) >= 1
     assert "token" not in refused.json()
+    # A forged X-Forwarded-For does not make a new address.
+    forged = attacker.post("/api/auth/token/", guess, format="json", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert forged.status_code == 429
     # Someone at another address still gets in.
     other = APIClient(REMOTE_ADDR="203.0.113.8")
     response = other.post("/api/auth/token/", {**guess, "password": "correct horse battery staple"}, format="json")
