@@ -44,7 +44,10 @@ def make_token() -> str:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
+    from commands_app.api.permissions import command_senders_group
+
     user = get_user_model().objects.create_user(username="bench", password=None)
+    user.groups.add(command_senders_group())  # row 5 sends commands over HTTP
     return Token.objects.create(user=user).key
 
 

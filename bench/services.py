@@ -89,6 +89,11 @@ def service_env(config: BenchConfig, settings_module: str, phase: str) -> dict[s
         "DATABASE_URL": config.db_url(config.db_ours),
         "CELERY_BROKER_URL": config.redis_url,
         "CELERY_KEY_PREFIX": config.phase_prefix(phase),
+        # One user sends every request: throttled as in production (a cache round trip per
+        # request, on both sides), at a rate no run reaches. Per second, so DRF's list of
+        # recent request times stays short.
+        "THROTTLE_COMMANDS_RATE": "100000/s",
+        "THROTTLE_QUERIES_RATE": "100000/s",
         "PYTHONPATH": str(REPO_ROOT),
         "EVENTSTORE_SUBSCRIBERS": BENCH_SUBSCRIBERS,
     }

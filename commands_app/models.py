@@ -24,3 +24,22 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}/{self.key}"
+
+
+class CommandAccess(models.Model):
+    """Holds no rows: the anchor of the write side's permissions.
+
+    Django attaches permissions to models, so this table-less model carries
+    `commands_app.send_commands`, which every command endpoint requires. Grant it to a
+    group (the "command senders" group holds it) or to a user, in the admin or with
+    `manage.py grant_command_access`.
+    """
+
+    class Meta:
+        managed = False  # nothing is stored; only its permission matters
+        default_permissions = ()
+        permissions = [("send_commands", "Can send commands")]
+        verbose_name = "command access"
+
+    def __str__(self) -> str:
+        return "command access"

@@ -2,7 +2,8 @@
 
 `ProjectAutoSchema` is `REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`. drf-spectacular documents
 only the success response of a view it inspects; the statuses our stack adds on its own
-(401/403 from authentication, 404 on a detail URL, 400 from a bad filter value) are added
+(401/403 from authentication, 404 on a detail URL, 400 from a bad filter value, 429
+from throttling) are added
 here once, so no view has to repeat them. Explicit `extend_schema(responses=…)` wins.
 """
 
@@ -15,13 +16,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
-from commands_app.api.serializers import ErrorSerializer, InvalidInputErrorSerializer
+from commands_app.api.serializers import ErrorSerializer, InvalidInputErrorSerializer, StrictSerializer
 
 GENERIC_ERRORS = {
     "400": (InvalidInputErrorSerializer, "Invalid input: a body, a query parameter or an id that cannot be used."),
     "401": (ErrorSerializer, "No valid credentials: send a token or a session cookie."),
     "403": (ErrorSerializer, "Logged in, but not allowed to do this."),
     "404": (ErrorSerializer, "Nothing is stored under this id."),
+    "415": (ErrorSerializer, "The body is in a media type this endpoint does not read."),
+    "429": (ErrorSerializer, "Too many requests from this user: wait the seconds `Retry-After` says."),
+    "503": (ErrorSerializer, "`min_position` not reached in time: the detail names the projection; see `Retry-After`."),
 }
 
 
@@ -32,6 +36,7 @@ class ProjectAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        self.allow_empty_query_values(operation)
         responses = operation["responses"]
         for code in self.generic_error_codes(operation):
             if code not in responses:
@@ -41,6 +46,22 @@ class ProjectAutoSchema(AutoSchema):
                     "content": {"application/json": {"schema": self.resolve_serializer(serializer, "response").ref}},
                 }
         return operation
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            schema["additionalProperties"] = False  # an unknown field is a 400, so say so
+        return schema
+
+    def allow_empty_query_values(self, operation: dict) -> None:
+        """An empty optional query parameter (`?status=`, as an HTML form sends it) counts as not given; say so.
+
+        OpenAPI forbids empty query values unless a parameter allows them. django-filter,
+        DRF's ordering and serializers, and our pagination all read an empty value as absent.
+        """
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
 
     def generic_error_codes(self, operation: dict) -> list[str]:
         """Override to change which shared errors an operation documents."""
@@ -54,6 +75,12 @@ class ProjectAutoSchema(AutoSchema):
             codes += ["401", "403"]
         if has_path:
             codes.append("404")
+        if "requestBody" in operation:
+            codes.append("415")
+        if self.view.get_throttles():
+            codes.append("429")
+        if any(p["name"] == "min_position" for p in operation.get("parameters", [])):
+            codes.append("503")  # read-your-writes gave up waiting
         return codes
 
 
@@ -65,6 +92,7 @@ class OrderingFilterExtension(OpenApiFilterExtension):
     """
 
     target_class = "rest_framework.filters.OrderingFilter"
+    match_subclasses = True  # queries_app's StrictOrderingFilter too
 
     def get_schema_operation_parameters(self, auto_schema: AutoSchema, *args: Any, **kwargs: Any) -> list[dict]:
         view = auto_schema.view

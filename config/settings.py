@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "queries_app.filters.StrictOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -175,7 +175,34 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "commands_app.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "config.openapi.ProjectAutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Per user and scope (`commands`, else `queries`; `auth` per address); "N/s|min|hour|day", empty for no limit.
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserScopeRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "commands": os.environ.get("THROTTLE_COMMANDS_RATE", "1200/min") or None,
+        "queries": os.environ.get("THROTTLE_QUERIES_RATE", "6000/min") or None,
+        # Token exchanges per client address (password guessing).
+        "auth": os.environ.get("THROTTLE_AUTH_RATE", "30/min") or None,
+    },
+    # Proxies in front that append to X-Forwarded-For. DRF's default (unset) trusts the header
+    # as sent, so a client could rotate it to dodge the per-address throttle.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
+
+# The cache holds the throttles' counts, so every process of the service must share it:
+# Redis when CACHE_URL is set (or the broker is Redis, as in production), else local memory
+# (one web process, as with `make run`). The key prefix keeps a tenant's or a test run's keys apart.
+_broker_url = os.environ.get("CELERY_BROKER_URL", "")
+CACHE_URL = os.environ.get("CACHE_URL") or (_broker_url if _broker_url.startswith(("redis://", "rediss://")) else "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX") or os.environ.get("CELERY_KEY_PREFIX") or "cqrs",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: the broker carries wake-up calls only; the event table is the source of truth.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

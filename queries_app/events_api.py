@@ -13,12 +13,15 @@ import django_filters
 from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 
 from eventstore.models import MAX_POSITION, Event
 from eventstore.store import RecordedEvent
+from queries_app.filters import StrictOrderingFilter
+from queries_app.pagination import bounds_schema, is_whole_number, whole_number_param
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -27,10 +30,17 @@ class EventSerializer(serializers.ModelSerializer):
         fields = list(RecordedEvent.COLUMNS)
 
 
-class PositionFilter(django_filters.NumberFilter):
-    """A whole, non-negative position (django-filter's `NumberFilter` would take 1.5)."""
+class PositionField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not is_whole_number(value):
+            raise forms.ValidationError("Expected a whole number, such as 42.", code="invalid")
+        return super().to_python(value)
 
-    field_class = forms.IntegerField
+
+class PositionFilter(django_filters.NumberFilter):
+    """A whole, non-negative position (django-filter's `NumberFilter` would take 1.5, Django's `IntegerField` 1.0)."""
+
+    field_class = PositionField
 
 
 class EventFilter(django_filters.FilterSet):
@@ -63,8 +73,21 @@ class EventCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        size = whole_number_param(request, self.page_size_query_param, 1)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = bounds_schema(1)
+        return parameters
+
     def decode_cursor(self, request: Any) -> Any:
         # DRF answers a cursor it cannot decode with 404; it is a malformed parameter: 400.
+        if not request.query_params.get(self.cursor_query_param):
+            return None  # absent, or empty: the first page
         try:
             return super().decode_cursor(request)
         except NotFound as error:
@@ -86,7 +109,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Event.objects.all()
     serializer_class = EventSerializer
     filterset_class = EventFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["position"]
     ordering = ["position"]
     pagination_class = EventCursorPagination

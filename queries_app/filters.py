@@ -1,15 +1,48 @@
 """Query-parameter filters for the read models (django-filter); bad values give 400."""
 
+from datetime import UTC, datetime, timedelta
+
 import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
 
 from queries_app.models import CustomerView, OrderSummary, ProductStock
+
+POSTGRESQL_MAX_OFFSET = timedelta(hours=16)  # it reads UTC offsets up to ±15:59
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC.
+
+    PostgreSQL refuses UTC offsets past ±15:59 that Python accepts: `?placed_before=…+16:57`
+    reached the database as is and failed there (a 500 schemathesis found).
+    """
+
+    def clean(self, value: str | None) -> datetime | None:
+        cleaned = super().clean(value)
+        if cleaned is None:
+            return None
+        try:
+            return cleaned.astimezone(UTC)
+        except OverflowError:  # at the calendar's edge: keep the offset, if PostgreSQL can read it
+            if abs(cleaned.utcoffset()) < POSTGRESQL_MAX_OFFSET:
+                return cleaned
+            raise forms.ValidationError("Out of range once converted to UTC.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class OrderSummaryFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderSummary.Status.choices)
     customer_id = django_filters.UUIDFilter()
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    placed_after = UtcIsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = UtcIsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
 
     class Meta:
         model = OrderSummary
@@ -31,3 +64,17 @@ class ProductStockFilter(django_filters.FilterSet):
     class Meta:
         model = ProductStock
         fields = ["name", "available_min"]
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's `?ordering=`, but an unknown field is a 400 naming it, not silently the default order."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view) -> list[str] | None:
+        given = request.query_params.get(self.ordering_param)
+        if given:
+            valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+            for term in given.split(","):
+                if (term[1:] if term.startswith("-") else term.strip()) not in valid:
+                    choices = ", ".join(sorted(valid))
+                    raise ValidationError({self.ordering_param: [f"Cannot order by {term[:40]!r}; use {choices}."]})
+        return super().get_ordering(request, queryset, view)

@@ -12,21 +12,21 @@ import time
 from typing import Any, ClassVar
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from eventstore.models import MAX_POSITION, Checkpoint
+from eventstore.models import MAX_POSITION, Checkpoint, Event
+from queries_app.pagination import is_whole_number
 
 POSITION_HEADER = "X-Projection-Position"
 POLL_SECONDS = 0.02
 
 MIN_POSITION_PARAMETER = OpenApiParameter(
     "min_position",
-    OpenApiTypes.INT64,
+    {"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_POSITION},
     description=(
         "Answer only once this endpoint's projections have handled the log up to this position "
         "(the `position` a command returned); 503 with Retry-After if they have not within the timeout."
@@ -45,13 +45,33 @@ class ProjectionBehind(APIException):
         self.wait = retry_after
 
 
+class PositionField(serializers.IntegerField):
+    """Digits only: DRF's `IntegerField` also reads `0.0` as 0 (schemathesis found it)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not is_whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class MinPositionSerializer(serializers.Serializer):
-    min_position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
+    min_position = PositionField(min_value=0, max_value=MAX_POSITION, required=False)
 
 
 def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
     found = dict(Checkpoint.objects.filter(name__in=names).values_list("name", "position"))
     return {name: found.get(name, 0) for name in names}
+
+
+def refuse_positions_past_the_log(min_position: int) -> None:
+    """400 for a position no command has returned yet: waiting could only end in a misleading 503."""
+    if min_position == 0:
+        return
+    last = Event.objects.order_by("-position").values_list("position", flat=True).first() or 0
+    if min_position > last:
+        raise ValidationError(
+            {"min_position": [f"Position {min_position} is past the end of the log (last position {last})."]}
+        )
 
 
 def wait_for_projections(names: tuple[str, ...], min_position: int, timeout: float) -> int:
@@ -87,6 +107,7 @@ class ReadYourWritesMixin:
         if min_position is None:
             self.projection_position = min(projection_positions(self.projections).values())
         else:
+            refuse_positions_past_the_log(min_position)
             timeout = settings.READ_YOUR_WRITES_TIMEOUT_SECONDS
             self.projection_position = wait_for_projections(self.projections, min_position, timeout)
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
@@ -22,7 +23,7 @@ from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from eventstore.subscriptions import registered_subscribers
-from tests.factories import StaffUserFactory, UserFactory
+from tests.factories import CommandSenderFactory, StaffUserFactory, UserFactory
 from tests.subscribers import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,8 @@ def redis_key_prefix():
     prefix = f"cqrs-test-{uuid.uuid4().hex[:10]}:"
     celery_app.conf.broker_transport_options = {"global_keyprefix": prefix}
     os.environ["CELERY_KEY_PREFIX"] = prefix
+    if "KEY_PREFIX" in django_settings.CACHES["default"]:  # the Redis cache (throttle counts), before its first use
+        django_settings.CACHES["default"]["KEY_PREFIX"] = prefix
     yield prefix
     client = redis.Redis.from_url(celery_app.conf.broker_url)
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
@@ -167,7 +170,7 @@ def live_worker(live_db, redis_key_prefix, tmp_path_factory):
 @pytest.fixture(scope="module")
 def live_api(live_worker) -> APIClient:
     """A token-authenticated client whose writes commit at once (for tests with `live_worker`)."""
-    user = UserFactory(username=f"live-{uuid.uuid4().hex[:6]}")
+    user = CommandSenderFactory(username=f"live-{uuid.uuid4().hex[:6]}")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -181,6 +184,13 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def user(db):
+    """A user who may send commands (most tests do)."""
+    return CommandSenderFactory()
+
+
+@pytest.fixture
+def reader(db):
+    """A logged-in user without `commands_app.send_commands`: may read, may not send commands."""
     return UserFactory()
 
 
@@ -197,13 +207,24 @@ def staff_client(staff_user) -> Client:
     return client
 
 
-@pytest.fixture
-def api(user) -> APIClient:
-    """An API client authenticated with a DRF token, as a real client would be."""
+def token_client(user) -> APIClient:
+    """An API client authenticated as `user` with a DRF token, as a real client would be."""
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    """A token-authenticated client of a user who may send commands."""
+    return token_client(user)
+
+
+@pytest.fixture
+def reader_api(reader) -> APIClient:
+    """A token-authenticated client of a user who may only read."""
+    return token_client(reader)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from commands_app.api.serializers import (
     ServerErrorSerializer,
 )
 from commands_app.api.views import CORRELATION_HEADER, CommandView
+from commands_app.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
 
 COMMAND_TAG = "commands"
 
@@ -46,6 +47,7 @@ COMMAND_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
         ConflictErrorSerializer,
         description="`expected_version` did not match (reload and retry), or the new aggregate's id is taken.",
     ),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not `application/json`."),
     422: OpenApiResponse(ErrorSerializer, description="A rule that needs the aggregate's state refused the command."),
     500: OpenApiResponse(ServerErrorSerializer, description="An unexpected failure; nothing was written."),
 }
@@ -60,8 +62,9 @@ COMMAND_HEADERS = [
         "and echoed back. A new one is made when absent.",
     ),
     OpenApiParameter(
-        "Idempotency-Key",
-        str,
+        IDEMPOTENCY_HEADER,
+        # What `views.idempotency_key` accepts; anything else is a 400 (schemathesis sent it).
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[ -~]*[!-~][ -~]*$"},
         OpenApiParameter.HEADER,
         description="Send the same key again (e.g. a UUID) and get the first answer again, "
         "marked `Idempotent-Replayed: true`, instead of a second effect.",

@@ -4,7 +4,7 @@ Answers with the aggregate's state as of that point, rebuilt from the store (nev
 read model), and the events that built it. Without `version` or `at`, the current state.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -56,7 +56,15 @@ def parse_at(value: str) -> datetime:
         raise ParseError(
             f"at must be an ISO 8601 date and time, such as 2026-11-24T14:00:00Z (encode '+' as %2B); got {value!r}."
         )
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # naive times are UTC, as the store's
+    if at.tzinfo is None:
+        return at.replace(tzinfo=UTC)  # naive times are UTC, as the store's
+    # PostgreSQL refuses offsets past ±15:59 that Python accepts (`+16:57` was a 500): send UTC.
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:  # at the calendar's edge: keep the offset, if PostgreSQL can read it
+        if abs(at.utcoffset()) < timedelta(hours=16):
+            return at
+        raise ParseError(f"at is out of range once converted to UTC; got {value!r}.") from None
 
 
 class StreamStateView(APIView):
@@ -66,7 +74,11 @@ class StreamStateView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("version", int, description="The state after this event version (1 or more)."),
+            OpenApiParameter(
+                "version",
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                description="The state after this event version (1 or more).",
+            ),
             OpenApiParameter("at", datetime, description="The state as of this time (ISO 8601; naive means UTC)."),
         ],
         responses=StreamStateSerializer,
@@ -74,7 +86,9 @@ class StreamStateView(APIView):
     def get(self, request: Request, stream_id: str) -> Response:
         if "\x00" in stream_id or len(stream_id) > 128:
             raise NotFound(f"No stream with id {stream_id!r}.")  # no such id can be stored
-        version_param, at_param = request.query_params.get("version"), request.query_params.get("at")
+        # An empty value counts as not given, as everywhere in the API (HTML forms send them).
+        version_param = request.query_params.get("version") or None
+        at_param = request.query_params.get("at") or None
         if version_param is not None and at_param is not None:
             raise ParseError("Give version or at, not both.")
         version = None if version_param is None else parse_version(version_param)

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from commands_app.models import IdempotencyRecord
 from eventstore.models import Event
 from tests.api.helpers import new_id, register_customer
-from tests.factories import UserFactory
+from tests.factories import CommandSenderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_the_same_key_on_another_command_is_422(api):
 
 
 def test_keys_are_per_user(api):
-    other = client_for(UserFactory(username="grace"))
+    other = client_for(CommandSenderFactory(username="grace"))
     mine = send(api, "register-customer", "shared-key", CUSTOMER)
     theirs = send(other, "register-customer", "shared-key", CUSTOMER)
 

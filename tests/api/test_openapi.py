@@ -12,7 +12,7 @@ from commands_app.api.serializers import COMMAND_SERIALIZERS
 
 pytestmark = pytest.mark.django_db
 
-COMMAND_ERROR_STATUSES = {"400", "401", "403", "404", "409", "422", "500"}
+COMMAND_ERROR_STATUSES = {"400", "401", "403", "404", "409", "415", "422", "429", "500"}
 
 
 @pytest.fixture
@@ -49,6 +49,7 @@ def test_every_command_documents_its_fields_result_and_errors(schema, serializer
 
     assert operation["operationId"] == name.replace("-", "_")
     assert operation["tags"] == ["commands"]
+    assert set(operation["requestBody"]["content"]) == {"application/json"}  # JSON only, or 415
     body = resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"])
     assert set(body["properties"]) == set(serializer().fields)
     required = {field_name for field_name, field in serializer().fields.items() if field.required}

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from eventstore.models import Event
 from tests.api.helpers import command, place_order, project, register_customer, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 def test_add_product_answers_with_what_happened(api):

@@ -14,7 +14,7 @@ from queries_app.models import OrderSummary, ProductStock
 from tests.conftest import running_worker, wait_until
 from tests.sagas.shop import customer, place, product
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.integration]
 
 ORDERS = 300
 A_ON_HAND = 200  # every order wants one A and one B: the last 100 find no A left

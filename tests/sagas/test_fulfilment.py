@@ -11,7 +11,7 @@ from commands_app.wiring import command_bus
 from eventstore.models import Checkpoint, Event
 from tests.sagas.shop import cancel_reason, customer, place, product, run_saga, status, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 SAGA_USER = "saga:order-fulfilment"
 
