@@ -157,7 +157,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
                 continue
             if self.queue(request, tasks.rebuild_subscriber, checkpoint.name, fallback="rebuild_projections NAME"):
                 self.message_user(
-                    request, f"{checkpoint.name}: rebuild queued; its state shows rebuilding while it runs."
+                    request, f"Rebuild of {checkpoint.name} queued; its state shows rebuilding while it runs."
                 )
 
     @admin.action(description="Retry the event the subscriber stopped at", permissions=["retry"])
@@ -168,8 +168,8 @@ class CheckpointAdmin(ReadOnlyAdmin):
             except (LookupError, operations.OperationRefused) as error:
                 self.message_user(request, str(error), level=messages.ERROR)
                 continue
-            self.queue(request, tasks.catch_up_subscriber, checkpoint.name, fallback=None)
-            self.message_user(request, f"{checkpoint.name}: error cleared, retry queued.")
+            if self.queue(request, tasks.catch_up_subscriber, checkpoint.name, fallback=None):
+                self.message_user(request, f"Retry of {checkpoint.name} queued; its error is cleared.")
 
     @admin.action(description="Skip the event the subscriber stopped at (asks why)", permissions=["skip"])
     def skip_failed_event(self, request: HttpRequest, queryset):
@@ -184,8 +184,9 @@ class CheckpointAdmin(ReadOnlyAdmin):
             except (LookupError, operations.OperationRefused) as error:
                 self.message_user(request, str(error), level=messages.ERROR)
                 continue
-            self.queue(request, tasks.catch_up_subscriber, checkpoint.name, fallback=None)
-            self.message_user(request, f"{checkpoint.name}: skipped event #{record.position}; catch-up queued.")
+            self.message_user(request, f"Skipped event #{record.position} for {checkpoint.name}.")
+            if self.queue(request, tasks.catch_up_subscriber, checkpoint.name, fallback=None):
+                self.message_user(request, f"Catch-up of {checkpoint.name} queued.")
         return None
 
     def queue(self, request: HttpRequest, task, name: str, fallback: str | None) -> bool:
@@ -196,12 +197,14 @@ class CheckpointAdmin(ReadOnlyAdmin):
             logger.warning("could not queue %s for %s: %s", task.name, name, error)
             if fallback is None:
                 # The running subscriber is behind the head, so the periodic sweep catches it up.
-                self.message_user(request, f"{name}: the broker is unreachable; the periodic sweep catches it up once the broker is back.")
+                self.message_user(
+                    request, f"Broker unreachable: {name} catches up at the periodic sweep once the broker is back."
+                )
             else:
                 command = fallback.replace("NAME", name)
                 self.message_user(
                     request,
-                    f"{name}: the broker is unreachable, nothing was queued; run `manage.py {command}`.",
+                    f"Broker unreachable: nothing was queued for {name}; run `manage.py {command}`.",
                     level=messages.ERROR,
                 )
             return False
