@@ -84,16 +84,20 @@ def test_a_request_beyond_the_limit_is_cut_off_and_says_so(request_with_a_saga_s
 def test_forged_metadata_that_loops_still_shows_every_event_once():
     one, two = str(uuid.uuid4()), str(uuid.uuid4())
     first, second = uuid.uuid4(), uuid.uuid4()
+
     # Command "a" claims event `second` as its cause, command "b" claims event `first`: a cycle.
+    def event(event_id, stream_id, version, event_type, **metadata):
+        metadata = {"correlation_id": "loop", **metadata}
+        return Event(event_id=event_id, stream_type="T", stream_id=stream_id, version=version,
+                     event_type=event_type, data={}, metadata=metadata)  # fmt: skip
+
     Event.objects.bulk_create(
         [
-            Event(event_id=first, stream_type="T", stream_id=one, version=1, event_type="A", data={},
-                  metadata={"correlation_id": "loop", "command_id": "a", "command": "DoA", "causation_id": str(second)}),
-            Event(event_id=second, stream_type="T", stream_id=two, version=1, event_type="B", data={},
-                  metadata={"correlation_id": "loop", "command_id": "b", "command": "DoB", "causation_id": str(first)}),
-            Event(stream_type="T", stream_id=two, version=2, event_type="C", data={}, metadata={"correlation_id": "loop"}),
+            event(first, one, 1, "A", command_id="a", command="DoA", causation_id=str(second)),
+            event(second, two, 1, "B", command_id="b", command="DoB", causation_id=str(first)),
+            event(uuid.uuid4(), two, 2, "C"),
         ]
-    )  # fmt: skip
+    )
     rows = correlation_tree("loop").rows
     events = [row.event.event_type for row in rows if row.event]
     assert sorted(events) == ["A", "B", "C"]
