@@ -11,6 +11,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 .PHONY: install run test lint format bench clean
 
 install: $(STAMP)
+	@bash scripts/install-chromium.sh  # the admin's browser test drives Debian's chromium
 
 # requirements-bench.txt too: the suite runs a quick benchmark to keep the harness working.
 $(STAMP): requirements.txt requirements-bench.txt
