@@ -172,6 +172,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir),
+        # Fanout exchanges (worker control, `celery inspect`) default to ./control in the cwd.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 elif os.environ.get("CELERY_KEY_PREFIX"):
