@@ -198,7 +198,9 @@ class CheckpointAdmin(ReadOnlyAdmin):
             if fallback is None:
                 # The running subscriber is behind the head, so the periodic sweep catches it up.
                 self.message_user(
-                    request, f"Broker unreachable: {name} catches up at the periodic sweep once the broker is back."
+                    request,
+                    f"Broker unreachable: {name} catches up at the periodic sweep once the broker is back.",
+                    level=messages.WARNING,
                 )
             else:
                 command = fallback.replace("NAME", name)

@@ -1,5 +1,8 @@
 """The admin's rebuild, retry and skip actions, carried out by a real Celery worker process."""
 
+import json
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -9,7 +12,7 @@ from eventstore.models import Checkpoint, SkippedEvent
 from eventstore.store import EventStore
 from queries_app.models import OrderSummary
 from tests.api.helpers import command, place_order, register_customer
-from tests.conftest import wait_until
+from tests.conftest import REPO_ROOT, wait_until, worker_env
 from tests.factories import StaffUserFactory
 
 pytestmark = pytest.mark.worker
@@ -98,3 +101,50 @@ def test_skip_asks_why_records_who_and_the_worker_goes_on_past_the_event(live_ap
     assert skus(order) == ["GOOD", "WIDGET"]
     record = SkippedEvent.objects.get(subscriber="order_summary", position=bad)
     assert (record.skipped_by, record.reason) == (operator.username, "ticket 42: priced in the wrong currency")
+
+
+# The admin in a process whose broker is down (nothing listens on port 9): the actions' answers.
+ACT_WITHOUT_BROKER = """
+import json, django
+django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()  # lets the test client's host in
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.test import Client
+answers = {{}}
+for action in ("retry_failed", "rebuild_subscribers"):
+    client = Client()  # a fresh session each: messages not yet shown would carry over
+    client.force_login(get_user_model().objects.get(username="{username}"))
+    response = client.post("/admin/eventstore/checkpoint/", {{"action": action, "_selected_action": ["order_summary"]}})
+    answers[action] = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+print("ANSWERS", json.dumps(answers))
+"""
+
+
+def test_with_the_broker_down_a_retry_still_takes_effect_and_a_rebuild_says_what_to_run(live_api, operator):
+    order = caught_up_order(live_api)
+    fail_order_summary()
+    position = command(live_api, "add-item", order_id=order, sku="LAMP", quantity=1, unit_price="1.00").json()[
+        "position"
+    ]
+    Checkpoint.objects.filter(name="order_summary").update(failed_position=position)
+
+    env = worker_env(CELERY_BROKER_URL="redis://127.0.0.1:9/0", DJANGO_SETTINGS_MODULE="config.settings")
+    run = subprocess.run(
+        [sys.executable, "-c", ACT_WITHOUT_BROKER.format(username=operator.username)],
+        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    answers = json.loads(run.stdout.split("ANSWERS", 1)[1])
+    assert answers["retry_failed"] == [
+        ["warning", "Broker unreachable: order_summary catches up at the periodic sweep once the broker is back."]
+    ]
+    rebuild_answer = (
+        "Broker unreachable: nothing was queued for order_summary; run `manage.py rebuild_projections order_summary`."
+    )
+    assert answers["rebuild_subscribers"] == [["error", rebuild_answer]]
+    assert Checkpoint.objects.get(name="order_summary").state == "running"  # the retry took effect
+    # The module's worker (its broker is up) sweeps the cleared subscriber forward.
+    wait_until(lambda: reached("order_summary", position), message="the sweep after the retry")
+    assert skus(order) == ["LAMP", "WIDGET"]
