@@ -118,9 +118,9 @@ class CheckpointAdmin(ReadOnlyAdmin):
     they run on a Celery worker; the page only records the decision and queues the work.
     """
 
-    list_display = ["name", "state", "position", "lag", "failed_position", "short_error", "updated_at"]
+    list_display = ["name", "state", "position", "lag", "failed_event", "short_error", "updated_at"]
     list_filter = ["state"]
-    fields = ["name", "state", "position", "lag", "failed_position", "last_error", "traceback", "updated_at"]
+    fields = ["name", "state", "position", "lag", "failed_event", "last_error", "traceback", "updated_at"]
     actions = ["rebuild_subscribers", "retry_failed", "skip_failed_event"]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
@@ -132,6 +132,13 @@ class CheckpointAdmin(ReadOnlyAdmin):
     @admin.display(description="lag (events)")
     def lag(self, checkpoint: Checkpoint) -> int:
         return Event.objects.filter(position__gt=checkpoint.position).count()
+
+    @admin.display(description="failed at", ordering="failed_position")
+    def failed_event(self, checkpoint: Checkpoint) -> str:
+        if checkpoint.failed_position is None:
+            return "—"
+        url = reverse("admin:eventstore_event_change", args=[checkpoint.failed_position])
+        return format_html('<a href="{}">#{}</a>', url, checkpoint.failed_position)
 
     @admin.display(description="last error")
     def short_error(self, checkpoint: Checkpoint) -> str:

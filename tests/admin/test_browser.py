@@ -80,7 +80,15 @@ def test_log_in_filter_the_events_and_read_a_stream_page(live_server, shop, tmp_
             assert entries.nth(1).locator(".changed").inner_text().startswith("lines:")
 
             page.screenshot(path=str(screenshot), full_page=True)
+
+            # From the item's row to everything its request caused.
+            entries.nth(1).get_by_role("link", name="whole request").click()
+            page.wait_for_url("**/admin/eventstore/event/correlation/**")
+            tree = page.locator("#correlation-tree tbody tr")
+            assert [tree.nth(i).get_attribute("class") for i in range(tree.count())] == ["command", "event"] * 3
+            assert page.locator(".command-type").all_inner_texts() == ["register-customer", "place-order", "add-item"]
+            page.screenshot(path=str(tmp_path / "admin-request-page.png"), full_page=True)
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000
-    print(f"screenshot of the admin's stream page: {screenshot}")
+    print(f"screenshots of the admin's stream and request pages: {screenshot}, {tmp_path / 'admin-request-page.png'}")

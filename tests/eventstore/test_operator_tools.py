@@ -63,6 +63,9 @@ def test_admin_lists_subscribers_with_state_lag_and_error(recorder, staff_client
     html = page.content.decode()
     assert page.status_code == 200
     assert "test_recorder" in html and "failed" in html and "cannot digest" in html
+    failed_at = Checkpoint.objects.get(name="test_recorder").failed_position
+    assert f'<a href="/admin/eventstore/event/{failed_at}/change/">#{failed_at}</a>' in html
+    assert "customer_view" in html and "order_summary" in html  # listed before they ever ran
     detail = staff_client.get("/admin/eventstore/checkpoint/test_recorder/change/").content.decode()
     assert "Traceback" in detail
 
