@@ -5,6 +5,7 @@ import json
 import logging
 import uuid
 
+from celery import Task
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpRequest
@@ -196,7 +197,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"Catch-up of {checkpoint.name} queued.")
         return None
 
-    def queue(self, request: HttpRequest, task, name: str, fallback: str | None) -> bool:
+    def queue(self, request: HttpRequest, task: Task, name: str, fallback: str | None) -> bool:
         """Send `task(name)` to the workers; on a broker outage say what happens instead."""
         try:
             task.delay(name)

@@ -47,6 +47,8 @@ class Row:
 
 @dataclass
 class CorrelationTree:
+    """One request's rows in tree order, with counts (`truncated`: more events than the page shows)."""
+
     correlation_id: str
     rows: list[Row]
     event_count: int

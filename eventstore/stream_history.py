@@ -40,6 +40,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class StreamHistoryPage:
+    """One page of a stream's history; `has_state` is False when no replayer knows its type."""
+
     stream_id: str
     stream_type: str
     current_version: int
