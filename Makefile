@@ -13,6 +13,7 @@ TEST_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs_read
 .PHONY: install run test lint format bench clean
 
 install: $(STAMP)
+	@bash scripts/install-chromium.sh  # the admin's browser test drives Debian's chromium
 
 # requirements-bench.txt too: the suite runs a quick benchmark to keep the harness working.
 $(STAMP): requirements.txt requirements-bench.txt

@@ -344,3 +344,8 @@ CELERY_BEAT_SCHEDULE["purge-expired-idempotency-keys"] = {
     "task": "commands_app.purge_expired_idempotency_keys",
     "schedule": timedelta(hours=1),
 }
+
+# --- The admin's stream page (issue 6) ---
+# The event store cannot import the domain; this callable turns a run of one stream's events
+# into the aggregate's state after each (eventstore.stream_history describes the contract).
+EVENTSTORE_STATE_REPLAYER = "commands_app.api.streams.states_after_each"

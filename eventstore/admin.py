@@ -1,18 +1,24 @@
-"""The admin as a window on the log: browse and search events, never change them."""
+"""The admin as the operator's window: browse the log (never change it), follow a stream or a
+request, and see and steer the subscribers (projections, sagas)."""
 
 import json
+import logging
 import uuid
 
+from celery import Task
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from eventstore import operations
+from eventstore import operations, tasks
+from eventstore.admin_pages import correlation_page, stream_page
 from eventstore.models import Checkpoint, Event, SkippedEvent
-from eventstore.subscriptions import get_subscriber
+from eventstore.subscriptions import ensure_checkpoint, get_subscriber, registered_subscribers
+
+logger = logging.getLogger(__name__)
 
 
 def pretty_json(value: object) -> str:
@@ -49,14 +55,37 @@ class EventAdmin(ReadOnlyAdmin):
         "event_type",
         "schema_version",
         "recorded_at",
+        "correlation_link",
         "pretty_data",
         "pretty_metadata",
     ]
 
+    def get_urls(self) -> list:
+        def view(page):
+            return self.admin_site.admin_view(lambda request, **kwargs: page(request, self, **kwargs))
+
+        return [
+            path("stream/<path:stream_id>/", view(stream_page), name="eventstore_event_stream"),
+            path("correlation/<path:correlation_id>/", view(correlation_page), name="eventstore_event_correlation"),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="stream id", ordering="stream_id")
     def stream_link(self, event: Event) -> str:
-        url = reverse("admin:eventstore_event_changelist") + f"?stream_id={event.stream_id}"
-        return format_html('<a href="{}" title="All events of this stream, in order">{}</a>', url, event.stream_id)
+        url = reverse("admin:eventstore_event_stream", args=[event.stream_id])
+        return format_html(
+            '<a href="{}" title="The whole stream in version order, with the state after each event">{}</a>',
+            url,
+            event.stream_id,
+        )
+
+    @admin.display(description="request")
+    def correlation_link(self, event: Event) -> str:
+        correlation_id = (event.metadata or {}).get("correlation_id")
+        if not correlation_id:
+            return "—"
+        url = reverse("admin:eventstore_event_correlation", args=[correlation_id])
+        return format_html('<a href="{}" title="Everything this request caused">{}</a>', url, correlation_id)
 
     @admin.display(description="data")
     def pretty_data(self, event: Event) -> str:
@@ -84,16 +113,33 @@ class EventAdmin(ReadOnlyAdmin):
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdmin):
-    """Subscribers: where each is, its state and last error; retry or skip a failed one."""
+    """Subscribers: where each is, its state, lag and last error; rebuild, retry or skip (superusers).
 
-    list_display = ["name", "state", "position", "lag", "failed_position", "short_error", "updated_at"]
+    Rebuild and the catch-up after a retry or skip can take minutes over a big backlog, so
+    they run on a Celery worker; the page only records the decision and queues the work.
+    """
+
+    list_display = ["name", "state", "position", "lag", "failed_event", "short_error", "updated_at"]
     list_filter = ["state"]
-    fields = ["name", "state", "position", "lag", "failed_position", "last_error", "traceback", "updated_at"]
-    actions = ["retry_failed", "skip_failed_event"]
+    fields = ["name", "state", "position", "lag", "failed_event", "last_error", "traceback", "updated_at"]
+    actions = ["rebuild_subscribers", "retry_failed", "skip_failed_event"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # A subscriber that never ran has no checkpoint row yet; list it all the same.
+        for subscriber in registered_subscribers():
+            ensure_checkpoint(subscriber.name)
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="lag (events)")
     def lag(self, checkpoint: Checkpoint) -> int:
         return Event.objects.filter(position__gt=checkpoint.position).count()
+
+    @admin.display(description="failed at", ordering="failed_position")
+    def failed_event(self, checkpoint: Checkpoint) -> str:
+        if checkpoint.failed_position is None:
+            return "—"
+        url = reverse("admin:eventstore_event_change", args=[checkpoint.failed_position])
+        return format_html('<a href="{}">#{}</a>', url, checkpoint.failed_position)
 
     @admin.display(description="last error")
     def short_error(self, checkpoint: Checkpoint) -> str:
@@ -107,15 +153,31 @@ class CheckpointAdmin(ReadOnlyAdmin):
         return request.user.is_superuser
 
     has_skip_permission = has_retry_permission
+    has_rebuild_permission = has_retry_permission
+
+    @admin.action(description="Rebuild from the whole log (on a worker)", permissions=["rebuild"])
+    def rebuild_subscribers(self, request: HttpRequest, queryset) -> None:
+        for checkpoint in queryset:
+            try:
+                get_subscriber(checkpoint.name)
+            except LookupError as error:
+                self.message_user(request, str(error), level=messages.ERROR)
+                continue
+            if self.queue(request, tasks.rebuild_subscriber, checkpoint.name, fallback="rebuild_projections NAME"):
+                self.message_user(
+                    request, f"Rebuild of {checkpoint.name} queued; its state shows rebuilding while it runs."
+                )
 
     @admin.action(description="Retry the event the subscriber stopped at", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset) -> None:
         for checkpoint in queryset:
             try:
-                handled = operations.retry(get_subscriber(checkpoint.name))
-                self.message_user(request, f"{checkpoint.name}: retried, {handled} events handled.")
+                operations.clear_for_retry(get_subscriber(checkpoint.name))
             except (LookupError, operations.OperationRefused) as error:
                 self.message_user(request, str(error), level=messages.ERROR)
+                continue
+            if self.queue(request, tasks.catch_up_subscriber, checkpoint.name, fallback=None):
+                self.message_user(request, f"Retry of {checkpoint.name} queued; its error is cleared.")
 
     @admin.action(description="Skip the event the subscriber stopped at (asks why)", permissions=["skip"])
     def skip_failed_event(self, request: HttpRequest, queryset):
@@ -125,11 +187,38 @@ class CheckpointAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/eventstore/skip_event.html", context)
         for checkpoint in queryset:
             try:
-                record = operations.skip(get_subscriber(checkpoint.name), by=request.user.get_username(), reason=reason)
-                self.message_user(request, f"{checkpoint.name}: skipped event #{record.position}.")
+                subscriber = get_subscriber(checkpoint.name)
+                record = operations.record_skip(subscriber, by=request.user.get_username(), reason=reason)
             except (LookupError, operations.OperationRefused) as error:
                 self.message_user(request, str(error), level=messages.ERROR)
+                continue
+            self.message_user(request, f"Skipped event #{record.position} for {checkpoint.name}.")
+            if self.queue(request, tasks.catch_up_subscriber, checkpoint.name, fallback=None):
+                self.message_user(request, f"Catch-up of {checkpoint.name} queued.")
         return None
+
+    def queue(self, request: HttpRequest, task: Task, name: str, fallback: str | None) -> bool:
+        """Send `task(name)` to the workers; on a broker outage say what happens instead."""
+        try:
+            task.delay(name)
+        except Exception as error:  # kombu's OperationalError and friends: the broker is unreachable
+            logger.warning("could not queue %s for %s: %s", task.name, name, error)
+            if fallback is None:
+                # The running subscriber is behind the head, so the periodic sweep catches it up.
+                self.message_user(
+                    request,
+                    f"Broker unreachable: {name} catches up at the periodic sweep once the broker is back.",
+                    level=messages.WARNING,
+                )
+            else:
+                command = fallback.replace("NAME", name)
+                self.message_user(
+                    request,
+                    f"Broker unreachable: nothing was queued for {name}; run `manage.py {command}`.",
+                    level=messages.ERROR,
+                )
+            return False
+        return True
 
 
 @admin.register(SkippedEvent)

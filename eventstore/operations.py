@@ -72,17 +72,33 @@ def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> li
 
 def retry(subscriber: Subscriber) -> int:
     """Clear a failed subscriber's error and let it try its stopping event again."""
+    clear_for_retry(subscriber)
+    return catch_up(subscriber)
+
+
+def clear_for_retry(subscriber: Subscriber) -> None:
+    """Clear a failed subscriber's error so its next catch-up tries the stopping event again.
+
+    The admin calls this alone and hands the catch-up to a worker: over a big backlog it
+    would not fit in a web request.
+    """
     ensure_checkpoint(subscriber.name)
     with transaction.atomic(using=subscription_db()):
         checkpoint = lock_checkpoint(subscriber.name)
         if checkpoint.state != Checkpoint.State.FAILED:
             raise OperationRefused(f"{subscriber.name} is {checkpoint.state}, not failed; there is nothing to retry.")
         clear_failure(checkpoint)
-    return catch_up(subscriber)
 
 
 def skip(subscriber: Subscriber, *, by: str, reason: str) -> SkippedEvent:
-    """Let a failed subscriber pass the one event it stopped at, recording who and why."""
+    """Let a failed subscriber pass the one event it stopped at, recording who and why, and go on."""
+    record = record_skip(subscriber, by=by, reason=reason)
+    catch_up(subscriber)
+    return record
+
+
+def record_skip(subscriber: Subscriber, *, by: str, reason: str) -> SkippedEvent:
+    """Move a failed subscriber past the event it stopped at and record who and why; no catch-up."""
     if not reason.strip():
         raise OperationRefused("Say why the event is skipped; the reason is kept with the record.")
     ensure_checkpoint(subscriber.name)
@@ -105,7 +121,6 @@ def skip(subscriber: Subscriber, *, by: str, reason: str) -> SkippedEvent:
         # Never backwards: that would apply events a second time.
         checkpoint.position = max(checkpoint.position, checkpoint.failed_position)
         clear_failure(checkpoint)
-    catch_up(subscriber)
     return record
 
 

@@ -1,11 +1,16 @@
 """Celery tasks: wake-up calls for the subscribers. The log is the truth, not the message."""
 
+import logging
+
 from celery import shared_task
 
+from eventstore import operations
 from eventstore.models import Checkpoint
 from eventstore.store import EventStore
 from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers
 from eventstore.wakeups import wake_up_started
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="eventstore.tasks.wake_subscribers")
@@ -39,3 +44,11 @@ def catch_up_subscriber(name: str) -> int:
 def sweep_subscribers() -> None:
     """Run by Celery beat, so a lost wake-up (or a broker outage) only delays projections."""
     wake_subscribers(None)
+
+
+@shared_task(name="eventstore.tasks.rebuild_subscriber")
+def rebuild_subscriber(name: str) -> int:
+    """Replay the whole log into one subscriber (the admin's "rebuild": too long for a web request)."""
+    result = operations.rebuild(get_subscriber(name))
+    logger.info("rebuilt %s: %s events in %.1fs", name, result.events, result.seconds)
+    return result.events

@@ -37,10 +37,10 @@ def test_search_by_stream_id_and_by_event_id(staff_client, events):
     assert staff_client.get("/admin/eventstore/event/", {"q": "no such thing"}).status_code == 200
 
 
-def test_stream_link_lists_the_stream_in_version_order(staff_client, events):
+def test_stream_link_opens_the_stream_page_and_the_filtered_list_is_in_version_order(staff_client, events):
     order = events["order"]
     page = staff_client.get("/admin/eventstore/event/")
-    assert f"?stream_id={order}" in page.content.decode()
+    assert f"/admin/eventstore/event/stream/{order}/" in page.content.decode()
     stream = staff_client.get(f"/admin/eventstore/event/?stream_id={order}").context["cl"].result_list
     assert [e.version for e in stream] == [1, 2]
 

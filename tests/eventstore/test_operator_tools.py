@@ -63,6 +63,9 @@ def test_admin_lists_subscribers_with_state_lag_and_error(recorder, staff_client
     html = page.content.decode()
     assert page.status_code == 200
     assert "test_recorder" in html and "failed" in html and "cannot digest" in html
+    failed_at = Checkpoint.objects.get(name="test_recorder").failed_position
+    assert f'<a href="/admin/eventstore/event/{failed_at}/change/">#{failed_at}</a>' in html
+    assert "customer_view" in html and "order_summary" in html  # listed before they ever ran
     detail = staff_client.get("/admin/eventstore/checkpoint/test_recorder/change/").content.decode()
     assert "Traceback" in detail
 
@@ -73,8 +76,11 @@ def test_admin_retry_action(recorder, staff_client):
     response = staff_client.post(
         "/admin/eventstore/checkpoint/", {"action": "retry_failed", "_selected_action": ["test_recorder"]}, follow=True
     )
-    assert response.status_code == 200 and "retried" in response.content.decode()
-    assert Checkpoint.objects.get(name="test_recorder").state == "running"
+    # The catch-up is queued for a worker (tests/admin/test_subscriber_actions_worker.py runs one).
+    assert response.status_code == 200 and "Retry of test_recorder queued" in response.content.decode()
+    checkpoint = Checkpoint.objects.get(name="test_recorder")
+    assert (checkpoint.state, checkpoint.last_error, checkpoint.failed_position) == ("running", "", None)
+    catch_up(get_subscriber("test_recorder"))  # what the queued task does
     assert len(recorder.handled) == 2
 
 
