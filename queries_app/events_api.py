@@ -10,7 +10,6 @@ commits later with a lower position than one already seen.
 from typing import Any
 
 import django_filters
-from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -20,27 +19,14 @@ from rest_framework.request import Request
 
 from eventstore.models import MAX_POSITION, Event
 from eventstore.store import RecordedEvent
-from queries_app.filters import StrictOrderingFilter
-from queries_app.pagination import bounds_schema, is_whole_number, whole_number_param
+from queries_app.filters import StrictOrderingFilter, WholeNumberFilter
+from queries_app.pagination import bounds_schema, whole_number_param
 
 
 class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = list(RecordedEvent.COLUMNS)
-
-
-class PositionField(forms.IntegerField):
-    def to_python(self, value: Any) -> int | None:
-        if value not in self.empty_values and not is_whole_number(value):
-            raise forms.ValidationError("Expected a whole number, such as 42.", code="invalid")
-        return super().to_python(value)
-
-
-class PositionFilter(django_filters.NumberFilter):
-    """A whole, non-negative position (django-filter's `NumberFilter` would take 1.5, Django's `IntegerField` 1.0)."""
-
-    field_class = PositionField
 
 
 class EventFilter(django_filters.FilterSet):
@@ -52,7 +38,7 @@ class EventFilter(django_filters.FilterSet):
         max_length=100,
         help_text="Only events caused by the request with this correlation id (`X-Correlation-ID`).",
     )
-    after = PositionFilter(
+    after = WholeNumberFilter(
         field_name="position",
         lookup_expr="gt",
         min_value=0,

@@ -1,6 +1,7 @@
 """Query-parameter filters for the read models (django-filter); bad values give 400."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import django_filters
 from django import forms
@@ -11,6 +12,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
 from queries_app.models import CustomerView, OrderSummary, ProductStock
+from queries_app.pagination import is_whole_number
 
 POSTGRESQL_MAX_OFFSET = timedelta(hours=16)  # it reads UTC offsets up to ±15:59
 
@@ -57,9 +59,22 @@ class CustomerViewFilter(django_filters.FilterSet):
         fields = ["email"]
 
 
+class WholeNumberField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not is_whole_number(value):
+            raise forms.ValidationError("Expected a whole number, such as 42.", code="invalid")
+        return super().to_python(value)
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A whole number (django-filter's `NumberFilter` would take 1.5, Django's `IntegerField` 1.0)."""
+
+    field_class = WholeNumberField
+
+
 class ProductStockFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
-    available_min = django_filters.NumberFilter(field_name="available", lookup_expr="gte")
+    available_min = WholeNumberFilter(field_name="available", lookup_expr="gte")
 
     class Meta:
         model = ProductStock

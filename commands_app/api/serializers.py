@@ -43,13 +43,24 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-def money_field(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(
+class MoneyField(serializers.DecimalField):
+    """An amount as a JSON string ("12.50"): a JSON number may already have lost its exactness."""
+
+    default_error_messages = {"not_a_string": 'Give the amount as a string, such as "12.50".'}
+
+    def to_internal_value(self, data: Any):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+def money_field(**kwargs: Any) -> MoneyField:
+    return MoneyField(
         max_digits=7 + limits.PRICE_DECIMAL_PLACES,
         decimal_places=limits.PRICE_DECIMAL_PLACES,
         min_value=limits.MIN_PRICE,
         max_value=limits.MAX_PRICE,
-        help_text='A decimal, preferably as a string ("12.50") to keep it exact.',
+        help_text='A decimal as a string ("12.50"), so it stays exact.',
         **kwargs,
     )
 

@@ -5,12 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from commands_app.domain.commands import OrderLine, PlaceOrder, RegisterCustomer, ShipOrder
+from commands_app.domain.commands import AddProduct, OrderLine, PlaceOrder, RegisterCustomer, RestockProduct
 from commands_app.framework.bus import CommandContext
 from commands_app.wiring import command_bus
 from eventstore.correlation import correlation_tree
 from eventstore.models import Event
 from eventstore.store import EventStore
+from tests.api.helpers import fulfil
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,17 @@ SAGA_USER = "saga:order-fulfilment"
 
 @pytest.fixture
 def request_with_a_saga_step() -> dict:
-    """A client's request (register + place order), then a saga ships the order because of OrderPlaced."""
+    """A client's request (register + place order), then the fulfilment saga's steps because of OrderPlaced."""
     bus = command_bus()
+    shop = CommandContext(user="shopkeeper")  # another request: the product and its stock
+    bus.dispatch(AddProduct(sku="WIDGET", name="Widget", price=Decimal("5.00")), shop)
+    bus.dispatch(RestockProduct(sku="WIDGET", quantity=3), shop)
     client = CommandContext(user="ada", correlation_id=f"req-{uuid.uuid4()}")
     customer = bus.dispatch(RegisterCustomer(name="Ada", email="ada@example.com"), client).aggregate_id
     line = OrderLine(sku="WIDGET", quantity=1, unit_price=Decimal("5.00"))
     order = bus.dispatch(PlaceOrder(customer_id=uuid.UUID(customer), items=(line,)), client).aggregate_id
     placed = EventStore().load(order)[0]
-    bus.dispatch(ShipOrder(order_id=uuid.UUID(order)), CommandContext.caused_by(placed, user=SAGA_USER))
+    fulfil()  # the real saga, in-process: reserve stock for the line, then confirm the order
     bus.dispatch(RegisterCustomer(name="Bob", email="bob@example.com"), CommandContext(user="bob"))  # another request
     return {"correlation_id": client.correlation_id, "order": order, "placed": placed}
 
@@ -42,13 +46,21 @@ def test_the_tree_lists_commands_their_events_and_the_saga_step_under_its_cause(
         (1, "CustomerRegistered"),
         (0, "place-order"),
         (1, "OrderPlaced"),
-        (2, "ship-order"),
-        (3, "OrderShipped"),
+        (2, "reserve-stock"),
+        (3, "StockReserved"),
+        (2, "confirm-order"),
+        (3, "OrderConfirmed"),
     ]
-    assert (tree.command_count, tree.event_count, tree.truncated) == (3, 3, False)
+    assert (tree.command_count, tree.event_count, tree.truncated) == (4, 4, False)
     commands = [row.command for row in tree.rows if row.command]
-    assert [(c.user, c.sent_by_client) for c in commands] == [("ada", True), ("ada", True), (SAGA_USER, False)]
-    assert commands[2].cause.event_id == request_with_a_saga_step["placed"].event_id
+    assert [(c.user, c.sent_by_client) for c in commands] == [
+        ("ada", True),
+        ("ada", True),
+        (SAGA_USER, False),
+        (SAGA_USER, False),
+    ]
+    placed = request_with_a_saga_step["placed"].event_id
+    assert commands[2].cause.event_id == placed and commands[3].cause.event_id == placed
 
 
 def test_the_page_renders_the_tree_with_users_and_causes(staff_client, request_with_a_saga_step):
@@ -56,16 +68,16 @@ def test_the_page_renders_the_tree_with_users_and_causes(staff_client, request_w
     page = staff_client.get(f"/admin/eventstore/event/correlation/{correlation_id}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "3 commands and 3 events" in html
+    assert "4 commands and 4 events" in html
     assert f'by <span class="command-user">{SAGA_USER}</span>' in html
     placed = request_with_a_saga_step["placed"]
     assert f"caused by OrderPlaced #{placed.position}" in html
     assert f"/admin/eventstore/event/stream/{request_with_a_saga_step['order']}/" in html
-    assert "Bob" not in html and "bob" not in html  # the other request stays out
+    assert "Bob" not in html and "bob" not in html and "shopkeeper" not in html  # other requests stay out
 
 
 def test_the_event_detail_links_to_its_request(staff_client, request_with_a_saga_step):
-    event = Event.objects.get(event_type="OrderShipped")
+    event = Event.objects.get(event_type="OrderConfirmed")
     html = staff_client.get(f"/admin/eventstore/event/{event.pk}/change/").content.decode()
     assert f"/admin/eventstore/event/correlation/{request_with_a_saga_step['correlation_id']}/" in html
 

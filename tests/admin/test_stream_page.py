@@ -7,7 +7,7 @@ from django.test import Client
 from eventstore.models import Event
 from eventstore.store import EventStore, NewEvent
 from eventstore.stream_history import stream_history
-from tests.api.helpers import command, place_order, register_customer
+from tests.api.helpers import command, fulfil, place_order, register_customer, stock
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,9 +15,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def order(api) -> str:
+    stock(api, "WIDGET", 5)
+    stock(api, "LAMP", 5)
     order = place_order(api, register_customer(api))
     command(api, "add-item", order_id=order, sku="LAMP", quantity=1, unit_price="19.99")
-    command(api, "ship-order", order_id=order)
+    fulfil()  # the saga reserves both lines and confirms the order, so it can ship
+    assert command(api, "ship-order", order_id=order).status_code == 200
     return order
 
 
@@ -29,13 +32,23 @@ def test_the_stream_page_shows_each_event_with_the_state_after_it(staff_client, 
     page = staff_client.get(stream_url(order))
     assert page.status_code == 200
     history = page.context["history"]
-    assert (history.stream_type, history.current_version, history.has_state) == ("Order", 3, True)
-    assert [e.event.event_type for e in history.entries] == ["OrderPlaced", "ItemAdded", "OrderShipped"]
+    assert (history.stream_type, history.current_version, history.has_state) == ("Order", 4, True)
+    assert [e.event.event_type for e in history.entries] == [
+        "OrderPlaced",
+        "ItemAdded",
+        "OrderConfirmed",
+        "OrderShipped",
+    ]
     widget = {"sku": "WIDGET", "quantity": 2, "unit_price": "9.99"}
     lamp = {"sku": "LAMP", "quantity": 1, "unit_price": "19.99"}
-    assert [e.state["lines"] for e in history.entries] == [[widget], [widget, lamp], [widget, lamp]]
-    assert [e.state["status"] for e in history.entries] == ["placed", "placed", "shipped"]
-    assert [e.changed for e in history.entries] == [("customer_id", "status", "lines"), ("lines",), ("status",)]
+    assert [e.state["lines"] for e in history.entries] == [[widget], [widget, lamp], [widget, lamp], [widget, lamp]]
+    assert [e.state["status"] for e in history.entries] == ["placed", "placed", "confirmed", "shipped"]
+    assert [e.changed for e in history.entries] == [
+        ("customer_id", "status", "ordered_skus", "lines"),
+        ("ordered_skus", "lines"),
+        ("status",),
+        ("status",),
+    ]
 
     html = page.content.decode()
     assert 'class="state-key changed" data-key="status">status: &quot;shipped&quot;' in html
@@ -52,7 +65,7 @@ def test_a_later_page_replays_what_came_before_it(api, staff_client):
     page = stream_history(order, page=2, page_size=2)  # versions 3 and 4
     assert [entry.event.version for entry in page.entries] == [3, 4]
     assert [[line["sku"] for line in entry.state["lines"]] for entry in page.entries] == [["A", "B"], ["A", "B", "C"]]
-    assert page.entries[0].changed == ("lines",)  # measured against version 2, before the page
+    assert page.entries[0].changed == ("ordered_skus", "lines")  # measured against version 2, before the page
     assert page.page_count == 3
 
     last = staff_client.get(stream_url(order), {"page": "99"}).context["history"]  # past the end: the last page

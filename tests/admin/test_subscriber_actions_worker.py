@@ -11,7 +11,7 @@ from django.test import Client
 from eventstore.models import Checkpoint, SkippedEvent
 from eventstore.store import EventStore
 from queries_app.models import OrderSummary
-from tests.api.helpers import command, place_order, register_customer
+from tests.api.helpers import command, place_order, register_customer, stock
 from tests.conftest import REPO_ROOT, wait_until, worker_env
 from tests.factories import StaffUserFactory
 
@@ -38,6 +38,9 @@ def skus(order: str) -> list[str]:
 
 
 def caught_up_order(live_api) -> str:
+    # Every sku these tests order is a product in stock, so the worker's saga never cancels the order.
+    for sku in ("WIDGET", "LAMP", "BAD", "GOOD"):
+        stock(live_api, sku, 10)
     order = place_order(live_api, register_customer(live_api))
     head = EventStore().head()
     wait_until(lambda: reached("order_summary", head) and reached("customer_view", head), message="the projections")

@@ -199,3 +199,23 @@ def test_a_token_request_without_a_media_type_got_an_undocumented_415(api):
         for method, operation in operations.items():
             if "requestBody" in operation:
                 assert "415" in operation["responses"], (method, path)
+
+
+def test_a_price_sent_as_a_json_number_was_accepted(api):
+    # Found (after the saga's add-product joined the schema): {"name": "0", "price": 0, "sku": "0"}
+    # answered 200, though the schema types money as a string. A JSON number may already be
+    # inexact (0.1 + 0.2), so money is refused unless it comes as a string; nothing is written.
+    before = Event.objects.count()
+    response = command(api, "add-product", name="0", price=0, sku="0")
+    assert response.status_code == 400, response.content
+    assert "string" in str(response.json()["errors"]["price"])
+    customer = register_customer(api)
+    items = [{"sku": "PEN", "quantity": 1, "unit_price": 1.5}]
+    assert command(api, "place-order", customer_id=customer, items=items).status_code == 400
+    assert Event.objects.count() == before + 1  # only the customer
+
+
+def test_available_min_took_a_fraction(api):
+    # Found: GET /api/products/?available_min=0.5 answered 200; the schema says integer.
+    assert_400_naming(api.get("/api/products/?available_min=0.5"), "available_min")
+    assert api.get("/api/products/?available_min=2").status_code == 200

@@ -89,7 +89,7 @@ def test_409_restocking_at_a_stale_expected_version(api):
         ("add-product", {"sku": "P" * 65, "name": "A pen", "price": "1.50"}, "sku"),
         ("add-product", {"sku": "PEN", "name": "A pen", "price": "-1"}, "price"),
         ("add-product", {"sku": "PEN", "name": "A pen", "price": "1.505"}, "price"),
-        ("add-product", {"sku": "PEN", "name": "A pen", "price": 1.5, "stock": 3}, "stock"),
+        ("add-product", {"sku": "PEN", "name": "A pen", "price": "1.50", "stock": 3}, "stock"),
         ("add-product", {"sku": "PEN", "price": "1.50"}, "name"),
         ("restock-product", {"sku": "PEN", "quantity": 0}, "quantity"),
         ("restock-product", {"sku": "PEN", "quantity": "5"}, "quantity"),
