@@ -15,8 +15,6 @@ an advisory lock in `default`, see `eventstore.store`), so nothing spans both da
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models, router
 
-from eventstore.models import Checkpoint
-
 READ_DATABASE_ALIAS = "read"
 
 # Subscription state goes with what subscribers build, so both commit in one transaction.
@@ -29,6 +27,10 @@ def subscription_db() -> str:
     Open subscriber transactions here (`transaction.atomic(using=subscription_db())`);
     the ORM routes the read models and checkpoints to it on its own.
     """
+    # Imported here: settings name this module as a router, and a module Django loads from
+    # settings must import without the app registry being ready.
+    from eventstore.models import Checkpoint
+
     return router.db_for_write(Checkpoint)
 
 

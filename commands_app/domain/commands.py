@@ -237,8 +237,24 @@ class RestockProduct(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReserveStock(Command):
-    """Hold exactly `quantity` units of a product for an order (the saga's; repeating it changes nothing).
+class OrderStockCommand(Command):
+    """The saga's commands on one product's stock for one order, keyed by order, so repeating
+    one changes nothing. Each subclass says for itself whether it is retried on conflict."""
+
+    sku: str
+    order_id: uuid.UUID
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_uuid(errors, "order_id", self.order_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReserveStock(OrderStockCommand):
+    """Hold exactly `quantity` units of a product for an order.
 
     Retried on conflict: a reservation decided on stale stock must be decided again on the
     newer state, which is exactly what makes concurrent orders unable to oversell.
@@ -246,48 +262,22 @@ class ReserveStock(Command):
 
     retry_on_conflict: ClassVar[bool] = True
 
-    sku: str
-    order_id: uuid.UUID
     quantity: int
 
-    def aggregate_id(self) -> str:
-        return product_stream_id(self.sku)
-
     def check(self, errors: FieldErrors) -> None:
-        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
-        check_uuid(errors, "order_id", self.order_id)
+        super().check(errors)
         check_quantity(errors, "quantity", self.quantity)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReleaseStock(Command):
-    """Make the units held for an order available again (the saga's; nothing held: no change)."""
+class ReleaseStock(OrderStockCommand):
+    """Make the units held for an order available again (nothing held: no change)."""
 
     retry_on_conflict: ClassVar[bool] = True
-
-    sku: str
-    order_id: uuid.UUID
-
-    def aggregate_id(self) -> str:
-        return product_stream_id(self.sku)
-
-    def check(self, errors: FieldErrors) -> None:
-        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
-        check_uuid(errors, "order_id", self.order_id)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShipReservedStock(Command):
-    """Take the units held for a shipped order out of stock (the saga's; nothing held: no change)."""
+class ShipReservedStock(OrderStockCommand):
+    """Take the units held for a shipped order out of stock (nothing held: no change)."""
 
     retry_on_conflict: ClassVar[bool] = True
-
-    sku: str
-    order_id: uuid.UUID
-
-    def aggregate_id(self) -> str:
-        return product_stream_id(self.sku)
-
-    def check(self, errors: FieldErrors) -> None:
-        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
-        check_uuid(errors, "order_id", self.order_id)
