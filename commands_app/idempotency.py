@@ -10,6 +10,9 @@ first one's uncommitted row (the unique index on scope + key), then replays its 
 If the first one fails, its transaction rolls back, the claim goes with it, and the second
 one runs the command itself. A refused command (400/404/409/422) is not remembered: it
 wrote nothing, so sending it again simply decides again.
+
+`IdempotencyMiddleware` is the command bus's step that uses the `IdempotencyStore`; it
+lives here, beside its table and its purge task, so `commands_app.framework` stays generic.
 """
 
 import dataclasses
@@ -20,10 +23,12 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
 from django.utils import timezone
 
-from commands_app.framework.bus import CommandResult, IdempotencyKey
+from commands_app.framework.bus import CommandContext, CommandResult, Handler, IdempotencyKey
+from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError
 from commands_app.models import IdempotencyRecord
 
@@ -121,6 +126,36 @@ class IdempotencyStore:
             if not ids:
                 return deleted
             deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
+
+
+class IdempotencyMiddleware:
+    """Replays the stored result when a client repeats a request under the same `Idempotency-Key`.
+
+    Commands without a key (`context.idempotency` is None) pass straight through, at no
+    cost. With a key: the first request claims it, runs, and stores its result in the same
+    transaction as its events, so put it inside `TransactionMiddleware`; a repeat of the
+    same request gets that result back (`replayed=True`) and writes nothing; a different
+    request under the same key is refused (`IdempotencyKeyReused`, 422). See this module's
+    docstring for the concurrent case.
+    """
+
+    def __init__(self, store: IdempotencyStore | None = None) -> None:
+        self.store = store or IdempotencyStore()
+
+    def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
+        if context.idempotency is None:
+            return next_handler(command, context)
+        if not transaction.get_connection().in_atomic_block:
+            raise ImproperlyConfigured(
+                "IdempotencyMiddleware must run inside TransactionMiddleware (list it after it in "
+                "COMMAND_BUS_MIDDLEWARE): its stored result has to commit with the command's events."
+            )
+        claim = self.store.claim(context.idempotency, command.command_type())
+        if claim is None:
+            return self.store.replay(context.idempotency)
+        result = next_handler(command, context)
+        self.store.complete(claim, result)
+        return result
 
 
 @shared_task(name="commands_app.purge_expired_idempotency_keys", ignore_result=True)

@@ -172,8 +172,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "EXCEPTION_HANDLER": "commands_app.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.openapi.ProjectAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.openapi.ProjectAutoSchema",
     "UNAUTHENTICATED_USER": None,
     # Per user and scope (`commands`, else `queries`; `auth` per address); "N/s|min|hour|day", empty for no limit.
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserScopeRateThrottle"],
@@ -268,7 +268,7 @@ COMMAND_BUS_MIDDLEWARE = [
     "commands_app.framework.middleware.ValidationMiddleware",
     "commands_app.framework.middleware.RetryOnConflictMiddleware",
     "commands_app.framework.middleware.TransactionMiddleware",
-    "commands_app.framework.middleware.IdempotencyMiddleware",
+    "commands_app.idempotency.IdempotencyMiddleware",
 ]
 
 LOGGING = {
@@ -348,4 +348,4 @@ CELERY_BEAT_SCHEDULE["purge-expired-idempotency-keys"] = {
 # --- The admin's stream page (issue 6) ---
 # The event store cannot import the domain; this callable turns a run of one stream's events
 # into the aggregate's state after each (eventstore.stream_history describes the contract).
-EVENTSTORE_STATE_REPLAYER = "commands_app.api.streams.states_after_each"
+EVENTSTORE_STATE_REPLAYER = "commands_app.replay.states_after_each"

@@ -17,10 +17,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
-from eventstore.models import MAX_POSITION, Event
+from api.parsing import MAX_POSITION, bounds_schema, is_whole_number, whole_number_param
+from eventstore.models import Event
 from eventstore.store import RecordedEvent
 from queries_app.filters import StrictOrderingFilter, WholeNumberFilter
-from queries_app.pagination import bounds_schema, whole_number_param
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -105,6 +105,6 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self) -> Event:
         # A malformed position is the client's mistake (400), not a missing event (404).
         value = self.kwargs[self.lookup_field]
-        if not value.isascii() or not value.isdigit() or int(value) > MAX_POSITION:
+        if not is_whole_number(value) or int(value) > MAX_POSITION:
             raise ValidationError({"position": [f"Must be a whole number from 0 to {MAX_POSITION}."]})
         return super().get_object()

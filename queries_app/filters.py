@@ -1,6 +1,6 @@
 """Query-parameter filters for the read models (django-filter); bad values give 400."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import django_filters
@@ -11,10 +11,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
+from api.parsing import as_utc, is_whole_number
 from queries_app.models import CustomerView, OrderSummary, ProductStock
-from queries_app.pagination import is_whole_number
-
-POSTGRESQL_MAX_OFFSET = timedelta(hours=16)  # it reads UTC offsets up to ±15:59
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -29,10 +27,8 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         if cleaned is None:
             return None
         try:
-            return cleaned.astimezone(UTC)
-        except OverflowError:  # at the calendar's edge: keep the offset, if PostgreSQL can read it
-            if abs(cleaned.utcoffset()) < POSTGRESQL_MAX_OFFSET:
-                return cleaned
+            return as_utc(cleaned)
+        except OverflowError:
             raise forms.ValidationError("Out of range once converted to UTC.", code="invalid") from None
 
 

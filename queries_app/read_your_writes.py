@@ -18,8 +18,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from eventstore.models import MAX_POSITION, Checkpoint, Event
-from queries_app.pagination import is_whole_number
+from api.parsing import MAX_POSITION, is_whole_number
+from eventstore.models import Checkpoint, Event
 
 POSITION_HEADER = "X-Projection-Position"
 POLL_SECONDS = 0.02

@@ -14,20 +14,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework.views import APIView
 
-from commands_app.api.serializers import (
-    CommandResultSerializer,
-    CommandSerializer,
-    ConflictErrorSerializer,
-    ErrorSerializer,
-    InvalidInputErrorSerializer,
-    ServerErrorSerializer,
-)
+from api.errors import ConflictErrorSerializer, ErrorSerializer, InvalidInputErrorSerializer, ServerErrorSerializer
+from api.openapi import GENERIC_ERRORS
+from commands_app.api.serializers import CommandResultSerializer, CommandSerializer
 from commands_app.api.views import CORRELATION_HEADER, CommandView
 from commands_app.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
 
 COMMAND_TAG = "commands"
 
-# One entry per status `commands_app.api.errors.exception_handler` (and DRF) can answer.
+# One entry per status `api.errors.exception_handler` (and DRF) can answer; said for commands,
+# where the generic wording (`api.openapi.GENERIC_ERRORS`) would be vaguer.
 COMMAND_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(
         InvalidInputErrorSerializer,
@@ -40,7 +36,7 @@ COMMAND_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
             )
         ],
     ),
-    401: OpenApiResponse(ErrorSerializer, description="No valid credentials: send a token or a session cookie."),
+    401: OpenApiResponse(ErrorSerializer, description=GENERIC_ERRORS["401"][1]),
     403: OpenApiResponse(ErrorSerializer, description="Logged in, but not allowed to send commands."),
     404: OpenApiResponse(ErrorSerializer, description="The command targets an aggregate that does not exist."),
     409: OpenApiResponse(

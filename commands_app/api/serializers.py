@@ -8,50 +8,11 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
+from api.serializers import MoneyField, StrictCharField, StrictIntegerField, StrictSerializer
 from commands_app.domain import commands as c
 from commands_app.domain import limits
 from commands_app.domain.order import OrderLine
 from commands_app.framework.commands import Command
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know, so a typo is an error, not a silent no-op."""
-
-    def to_internal_value(self, data: Any) -> dict:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer, and only that: `"5"`, `5.0` and `true` are refused."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string, and only that: numbers and booleans are not silently turned into text."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class MoneyField(serializers.DecimalField):
-    """An amount as a JSON string ("12.50"): a JSON number may already have lost its exactness."""
-
-    default_error_messages = {"not_a_string": 'Give the amount as a string, such as "12.50".'}
-
-    def to_internal_value(self, data: Any):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
 
 
 def money_field(**kwargs: Any) -> MoneyField:
@@ -192,33 +153,3 @@ class CommandResultSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     position = serializers.IntegerField()
     events = serializers.ListField(child=serializers.CharField())
-
-
-# Error bodies, for the schema only: `commands_app.api.errors.exception_handler` builds them.
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error body: a human-readable `detail` that says what to fix."""
-
-    detail = serializers.CharField()
-
-
-class InvalidInputErrorSerializer(ErrorSerializer):
-    """400: `errors` holds the messages by field when the body could be parsed."""
-
-    errors = serializers.JSONField(
-        required=False,
-        help_text='Messages by field, e.g. {"email": ["Enter a valid email address."]}; nested for lists.',
-    )
-
-
-class ConflictErrorSerializer(ErrorSerializer):
-    """409: somebody else wrote first (`current_version` says where the stream is), or the id is taken."""
-
-    current_version = serializers.IntegerField(required=False, allow_null=True)
-
-
-class ServerErrorSerializer(ErrorSerializer):
-    """500: nothing was written; `error_id` finds the traceback in the logs."""
-
-    error_id = serializers.CharField()

@@ -1,11 +1,11 @@
 """Time travel: `GET /api/streams/<stream_id>/?version=N` or `?at=<ISO datetime>`.
 
 Answers with the aggregate's state as of that point, rebuilt from the store (never from a
-read model), and the events that built it. Without `version` or `at`, the current state.
+read model, by `commands_app.replay`), and the events that built it. Without `version` or
+`at`, the current state. This module parses and answers; it decides nothing.
 """
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commands_app.domain.registry import domain_aggregates, domain_events
-from commands_app.framework.repository import AggregateRepository
+from api.parsing import MAX_POSITION, as_utc, is_whole_number
+from commands_app.replay import aggregate_state
 from eventstore.store import EventStore, RecordedEvent
 
 
@@ -41,7 +41,7 @@ class StreamStateSerializer(serializers.Serializer):
 
 
 def parse_version(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+    if not is_whole_number(value) or int(value) < 1:
         raise ParseError(f"version must be a whole number, 1 or more; got {value!r}.")
     return int(value)
 
@@ -59,12 +59,9 @@ def parse_at(value: str) -> datetime:
         )
     if at.tzinfo is None:
         return at.replace(tzinfo=UTC)  # naive times are UTC, as the store's
-    # PostgreSQL refuses offsets past ±15:59 that Python accepts (`+16:57` was a 500): send UTC.
     try:
-        return at.astimezone(UTC)
-    except OverflowError:  # at the calendar's edge: keep the offset, if PostgreSQL can read it
-        if abs(at.utcoffset()) < timedelta(hours=16):
-            return at
+        return as_utc(at)
+    except OverflowError:
         raise ParseError(f"at is out of range once converted to UTC; got {value!r}.") from None
 
 
@@ -77,7 +74,7 @@ class StreamStateView(APIView):
         parameters=[
             OpenApiParameter(
                 "version",
-                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                {"type": "integer", "minimum": 1, "maximum": MAX_POSITION},
                 description="The state after this event version (1 or more).",
             ),
             OpenApiParameter("at", datetime, description="The state as of this time (ISO 8601; naive means UTC)."),
@@ -113,49 +110,6 @@ class StreamStateView(APIView):
             "events": [event_body(event) for event in events],
         }
         return Response(StreamStateSerializer(body).data)
-
-
-def aggregate_state(stream_id: str, events: list[RecordedEvent]) -> dict | None:
-    """The state the registered aggregate class rebuilds from `events`, as JSON (its snapshot form)."""
-    aggregate_type = domain_aggregates.get(events[0].stream_type)
-    if aggregate_type is None or not aggregate_type.supports_snapshots():
-        return None
-    return replaying_repository().replay(aggregate_type(stream_id), events).snapshot_state()
-
-
-def replaying_repository() -> AggregateRepository:
-    # Never from a snapshot: time travel must show what the events say, even if a snapshot lies.
-    return AggregateRepository(EventStore(), domain_events, snapshots=False)
-
-
-# The events before a page of the admin's stream page are replayed this many at a time.
-REPLAY_BATCH_SIZE = 500
-
-
-def states_after_each(stream_type: str, stream_id: str, events: Sequence[RecordedEvent]) -> list[dict] | None:
-    """The aggregate's state after each of `events` (consecutive, from any version); None for no aggregate class.
-
-    The admin's stream page calls this (settings.EVENTSTORE_STATE_REPLAYER): the event store
-    cannot import the domain. The events before the first one are replayed in batches, so a
-    page deep into a long stream costs memory for one batch, not for the whole stream.
-    """
-    aggregate_type = domain_aggregates.get(stream_type)
-    if aggregate_type is None or not aggregate_type.supports_snapshots() or not events:
-        return None
-    repository, store = replaying_repository(), EventStore()
-    aggregate = aggregate_type(stream_id)
-    replayed, before = 0, events[0].version - 1
-    while replayed < before:
-        batch = store.load(stream_id, after_version=replayed, up_to_version=min(replayed + REPLAY_BATCH_SIZE, before))
-        if not batch:
-            break
-        repository.replay(aggregate, batch)
-        replayed = batch[-1].version
-    states = []
-    for event in events:
-        repository.replay(aggregate, [event])
-        states.append(aggregate.snapshot_state())
-    return states
 
 
 def event_body(event: RecordedEvent) -> dict:

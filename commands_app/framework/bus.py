@@ -63,7 +63,7 @@ class CommandContext:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """What a successful command did: the HTTP success body."""
+    """What a successful command did (the command API sends it as its success body)."""
 
     aggregate_id: str
     version: int

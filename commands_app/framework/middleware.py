@@ -8,7 +8,8 @@ The default order, outermost first, and why:
 - `ValidationMiddleware`: the command's own rules, before anything is loaded or locked;
 - `RetryOnConflictMiddleware`: outside the transaction, so every attempt is a fresh one;
 - `TransactionMiddleware`: load, decide and append in one database transaction;
-- `IdempotencyMiddleware`: inside the transaction, so a stored result commits with its events.
+- `commands_app.idempotency.IdempotencyMiddleware`: inside the transaction, so a stored
+  result commits with its events (it lives beside its store, not in this generic module).
 
 A middleware is any callable `(command, context, next_handler) -> CommandResult`; it calls
 `next_handler(command, context)` to go on, or raises to refuse.
@@ -20,13 +21,11 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from commands_app.framework.bus import CommandContext, CommandResult, Handler
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError, CommandFailed
-from commands_app.idempotency import IdempotencyStore
 from eventstore.store import ConcurrencyError
 
 logger = logging.getLogger("commands")
@@ -141,33 +140,3 @@ class RetryOnConflictMiddleware:
         """Seconds to wait after failed `attempt` (1-based)."""
         cap = settings.COMMAND_RETRY_BASE_DELAY_SECONDS * 2 ** (attempt - 1)
         return random.uniform(0, min(cap, settings.COMMAND_RETRY_MAX_DELAY_SECONDS))
-
-
-class IdempotencyMiddleware:
-    """Replays the stored result when a client repeats a request under the same `Idempotency-Key`.
-
-    Commands without a key (`context.idempotency` is None) pass straight through, at no
-    cost. With a key: the first request claims it, runs, and stores its result in the same
-    transaction as its events, so put it inside `TransactionMiddleware`; a repeat of the
-    same request gets that result back (`replayed=True`) and writes nothing; a different
-    request under the same key is refused (`IdempotencyKeyReused`, 422). See
-    `commands_app.idempotency` for the concurrent case.
-    """
-
-    def __init__(self, store: IdempotencyStore | None = None) -> None:
-        self.store = store or IdempotencyStore()
-
-    def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
-        if context.idempotency is None:
-            return next_handler(command, context)
-        if not transaction.get_connection().in_atomic_block:
-            raise ImproperlyConfigured(
-                "IdempotencyMiddleware must run inside TransactionMiddleware (list it after it in "
-                "COMMAND_BUS_MIDDLEWARE): its stored result has to commit with the command's events."
-            )
-        claim = self.store.claim(context.idempotency, command.command_type())
-        if claim is None:
-            return self.store.replay(context.idempotency)
-        result = next_handler(command, context)
-        self.store.complete(claim, result)
-        return result

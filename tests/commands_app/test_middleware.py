@@ -21,7 +21,6 @@ from commands_app.framework.bus import CommandBus, CommandContext, CommandResult
 from commands_app.framework.commands import Command, FieldErrors
 from commands_app.framework.errors import CommandFailed, CommandInvalid, DomainError
 from commands_app.framework.middleware import (
-    IdempotencyMiddleware,
     LoggingMiddleware,
     RecoveryMiddleware,
     RetryOnConflictMiddleware,
@@ -31,6 +30,7 @@ from commands_app.framework.middleware import (
 from commands_app.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
+    IdempotencyMiddleware,
     IdempotencyStore,
     purge_expired_idempotency_keys,
     request_fingerprint,

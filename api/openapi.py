@@ -16,8 +16,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
-from commands_app.api.serializers import ErrorSerializer, InvalidInputErrorSerializer, StrictSerializer
+from api.errors import ErrorSerializer, InvalidInputErrorSerializer
+from api.serializers import StrictSerializer
 
+# The shared statuses and what each means for any endpoint; a view group may say it more
+# precisely (`commands_app.api.schema` does for the commands) and reuse the rest from here.
 GENERIC_ERRORS = {
     "400": (InvalidInputErrorSerializer, "Invalid input: a body, a query parameter or an id that cannot be used."),
     "401": (ErrorSerializer, "No valid credentials: send a token or a session cookie."),

@@ -1,10 +1,15 @@
-"""One exception handler for the whole API: the right status, and always a `detail`."""
+"""Every error answer of the API: one exception handler (the right status, always a `detail`), and its bodies.
+
+`exception_handler` is `REST_FRAMEWORK["EXCEPTION_HANDLER"]`, so the command endpoints, the
+read models' viewsets and the event log all answer errors the same way. The serializers at
+the end document those bodies in the schema (`api.openapi`); they never parse anything.
+"""
 
 import logging
 import uuid
 from typing import Any
 
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -93,3 +98,33 @@ def unexpected_error(exc: Exception, context: dict) -> Response:
     )
     detail = f"The request failed unexpectedly. Error id: {error_id}."
     return Response({"detail": detail, "error_id": error_id}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+# Error bodies, for the schema only: `exception_handler` above builds them.
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error body: a human-readable `detail` that says what to fix."""
+
+    detail = serializers.CharField()
+
+
+class InvalidInputErrorSerializer(ErrorSerializer):
+    """400: `errors` holds the messages by field when the body could be parsed."""
+
+    errors = serializers.JSONField(
+        required=False,
+        help_text='Messages by field, e.g. {"email": ["Enter a valid email address."]}; nested for lists.',
+    )
+
+
+class ConflictErrorSerializer(ErrorSerializer):
+    """409: somebody else wrote first (`current_version` says where the stream is), or the id is taken."""
+
+    current_version = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ServerErrorSerializer(ErrorSerializer):
+    """500: nothing was written; `error_id` finds the traceback in the logs."""
+
+    error_id = serializers.CharField()

@@ -1,0 +1,50 @@
+"""Strict input: a serializer and fields that refuse what they do not know, instead of guessing.
+
+DRF's own fields are lenient (`IntegerField` takes `"5"` and `5.0`, `CharField` turns `5`
+into `"5"`, an unknown body field is silently dropped); a request body built from these
+says exactly what it accepts, and the schema says so too (`api.openapi`).
+"""
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a typo is an error, not a silent no-op."""
+
+    def to_internal_value(self, data: Any) -> dict:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, and only that: `"5"`, `5.0` and `true` are refused."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, and only that: numbers and booleans are not silently turned into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount as a JSON string ("12.50"): a JSON number may already have lost its exactness."""
+
+    default_error_messages = {"not_a_string": 'Give the amount as a string, such as "12.50".'}
+
+    def to_internal_value(self, data: Any):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
