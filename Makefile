@@ -44,9 +44,11 @@ test: install
 	$(TEST_ENV) READ_DATABASE_URL=$${READ_DATABASE_URL:-$(TEST_READ_DATABASE_URL)} \
 	$(PY) -m pytest -m integration $(ARGS) || [ $$? -eq 5 ]
 
+# ruff, then the import contracts in pyproject.toml ([tool.importlinter]; README "Architecture").
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(PY) -m ruff check --fix .
