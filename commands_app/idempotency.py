@@ -11,6 +11,11 @@ If the first one fails, its transaction rolls back, the claim goes with it, and 
 one runs the command itself. A refused command (400/404/409/422) is not remembered: it
 wrote nothing, so sending it again simply decides again.
 
+The stored result has no `position` when the command wrote events: the log assigns
+positions as the transaction commits, after the result was stored. A replay gets it back
+from the log (`TransactionMiddleware` reads the position of the result's stream version),
+so the repeat answers exactly what the first request answered.
+
 `IdempotencyMiddleware` is the command bus's step that uses the `IdempotencyStore`; it
 lives here, beside its table and its purge task, so `commands_app.framework` stays generic.
 """

@@ -20,14 +20,14 @@ class Event(models.Model):
 
     position = models.BigAutoField(primary_key=True)
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    stream_type = models.CharField(max_length=100, db_index=True)
+    stream_type = models.CharField(max_length=100)
     stream_id = models.CharField(max_length=128)
     version = models.PositiveIntegerField()
-    event_type = models.CharField(max_length=100, db_index=True)
+    event_type = models.CharField(max_length=100)
     schema_version = models.PositiveSmallIntegerField(default=1)
     data = models.JSONField()
     metadata = models.JSONField(default=dict)
-    recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["position"]

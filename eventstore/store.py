@@ -1,12 +1,20 @@
 """`EventStore`: append to a stream with optimistic concurrency, load a stream, read the log.
 
-Gap-free reading. A PostgreSQL sequence hands out positions before commit, so a reader
+Gap-free reading. A PostgreSQL sequence hands out numbers before commit, so a reader
 following `position > checkpoint` could pass a row that commits late and never see it.
-We serialize position assignment: every append takes one transaction-scoped advisory lock
-before it inserts, held until its transaction ends. A row with a higher position therefore
-can never commit before a row with a lower one, and `position > checkpoint` is safe. It is
-the mechanism of the `eventsourcing` library (which takes a table lock), narrowed to event
-writers only: readers never wait. SQLite already serializes all writers.
+Positions are therefore handed out at commit (migration 0006): a row is inserted with a
+provisional, negative position, and a deferred constraint trigger numbers the
+transaction's rows while it commits, under one advisory lock that is held to the end of
+that commit. Positions are so assigned in commit order, and `position > checkpoint` is
+safe; per-stream order follows, because a stream's next version can only be written
+after its previous one committed. Writers insert side by side and queue only for the
+numbering and the commit itself, not for their whole command (README "Performance" has
+the measurements that chose this design over a lock from insert to commit and over a
+transaction-id horizon). SQLite serializes all writers on its own and numbers at insert.
+
+A transaction's own rows carry their provisional positions until it commits: the real
+position of an append is known only afterwards (`AppendResult.position`,
+`EventStore.position_of`).
 """
 
 import functools
@@ -15,10 +23,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from django.db import IntegrityError, connection, transaction
+import psycopg
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Max
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from eventstore.models import Event
 from eventstore.upcasting import Upcasters, registered_upcasters
@@ -26,17 +37,40 @@ from eventstore.wakeups import request_wake_up
 
 logger = logging.getLogger(__name__)
 
-# Any constant works; it only has to be the same in every writer.
+# The key of the numbering lock, taken by the trigger of migration 0006 (any constant works;
+# it only has to be the same everywhere).
 POSITION_LOCK_KEY = 0x45564E54  # "EVNT"
+
+TABLE = Event._meta.db_table
+
+# One statement appends all of a command's events: the version check is part of it (no
+# event is written unless the stream is where the writer expects it, read after every
+# earlier commit), the rows arrive as arrays, and the position comes from the column's
+# provisional default. Prepared once per connection.
+APPEND_SQL = f"""
+INSERT INTO {TABLE} (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata,
+                     recorded_at)
+SELECT e.event_id, %(stream_type)s, %(stream_id)s, current.version + e.n, e.event_type, e.schema_version, e.data,
+       e.metadata, %(recorded_at)s
+  FROM unnest(%(event_ids)s::uuid[], %(event_types)s::text[], %(schema_versions)s::int2[], %(data)s::jsonb[],
+              %(metadata)s::jsonb[]) WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, n),
+       (SELECT coalesce(max(version), 0) AS version FROM {TABLE} WHERE stream_id = %(stream_id)s) AS current
+ WHERE %(expected_version)s::int4 IS NULL OR current.version = %(expected_version)s::int4
+RETURNING version
+"""
+POSITION_SQL = f"SELECT position FROM {TABLE} WHERE stream_id = %s AND version = %s"
 
 
 class ConcurrencyError(Exception):
     """The stream is not at the version the writer expected: somebody else wrote first."""
 
-    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None = None) -> None:
+    def __init__(self, stream_id: str, expected_version: int | None, actual_version: int | None = None) -> None:
         self.stream_id = stream_id
         self.expected_version = expected_version
         self.actual_version = actual_version
+        if expected_version is None:  # a concurrent writer took the version this append was writing
+            super().__init__(f"stream {stream_id} was written by another writer at the same time")
+            return
         actual = "" if actual_version is None else f", but it is at version {actual_version}"
         super().__init__(f"stream {stream_id} was expected at version {expected_version}{actual}")
 
@@ -108,10 +142,31 @@ class RecordedEvent:
 
 @dataclass(frozen=True)
 class AppendResult:
+    """What one append wrote: versions `first_version` to `version` of `stream_id`.
+
+    `position` (the last event's place in the log) and `events` (the rows as recorded) are
+    read from the log when first asked for: positions are assigned as the transaction
+    commits, so until then `position` is None (on PostgreSQL) and `events` carry their
+    provisional, negative positions.
+    """
+
     stream_id: str
     version: int
-    position: int
-    events: tuple[RecordedEvent, ...]
+    first_version: int
+    store: "EventStore" = field(repr=False, compare=False)
+
+    @property
+    def position(self) -> int | None:
+        known = self.__dict__.get("_position")
+        if known is None:
+            known = self.store.position_of(self.stream_id, self.version)
+            if known is not None:
+                object.__setattr__(self, "_position", known)  # final once assigned
+        return known
+
+    @functools.cached_property
+    def events(self) -> tuple[RecordedEvent, ...]:
+        return tuple(self.store.load(self.stream_id, self.first_version - 1, up_to_version=self.version))
 
 
 class EventStore:
@@ -139,65 +194,84 @@ class EventStore:
         if not events:
             raise ValueError("append needs at least one event")
         stream_id = str(stream_id)
+        connection = connections[self.using]
+        # Everything Python does for the rows happens here, before the database is asked.
+        rows = {
+            "stream_id": stream_id,
+            "stream_type": stream_type,
+            "recorded_at": timezone.now(),
+            "event_ids": [uuid4() for _ in events],
+            "event_types": [event.event_type for event in events],
+            "schema_versions": [event.schema_version for event in events],
+            "data": [Jsonb(event.data) for event in events],
+            "metadata": [Jsonb(event.metadata) for event in events],
+            "expected_version": expected_version,
+        }
         # No savepoint (two round trips saved on every append). A version mismatch is
         # raised after the block, so the caller's transaction stays usable; only a lost
         # race on the unique index, which PostgreSQL answers by aborting the transaction,
         # leaves it unusable (a command then fails whole, and its retry starts afresh).
         with transaction.atomic(using=self.using, savepoint=False):
-            current = self._lock_positions_and_read_version(stream_id)
-            if expected_version is not None and current != expected_version:
-                rows = []
-            else:
-                rows = self._insert(stream_id, stream_type, events, current, expected_version)
-        if not rows:
-            raise ConcurrencyError(stream_id, expected_version, current)
-        return AppendResult(
-            stream_id=stream_id,
-            version=rows[-1].version,
-            position=rows[-1].position,
-            events=tuple(RecordedEvent.from_row(row) for row in rows),
-        )
+            try:
+                if connection.vendor == "postgresql":
+                    versions = self._insert_postgresql(connection, rows)
+                else:
+                    versions = self._insert_orm(rows, events)
+            except IntegrityError as error:
+                # The one place a database uniqueness failure becomes a ConcurrencyError.
+                raise ConcurrencyError(stream_id, expected_version) from error
+            if versions:
+                transaction.on_commit(request_wake_up, using=self.using, robust=True)
+        if not versions:
+            raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
+        return AppendResult(stream_id=stream_id, version=versions[-1], first_version=versions[0], store=self)
 
-    def _insert(
-        self, stream_id: str, stream_type: str, events: Sequence[NewEvent], current: int, expected_version: int | None
-    ) -> list[Event]:
-        rows = [
+    def _insert_postgresql(self, connection, rows: dict) -> list[int]:
+        """One prepared INSERT … SELECT: the version check and every row, in one round trip."""
+        with self._server_side_cursor(connection) as cursor:
+            cursor.execute(APPEND_SQL, rows)
+            return sorted(version for (version,) in cursor.fetchall())
+
+    def _insert_orm(self, rows: dict, events: Sequence[NewEvent]) -> list[int]:
+        """SQLite: the database's single writer lock already keeps positions in commit order."""
+        current = self.stream_version(rows["stream_id"])
+        expected = rows["expected_version"]
+        if expected is not None and current != expected:
+            return []
+        created = Event.objects.using(self.using).bulk_create(
             Event(
-                stream_type=stream_type,
-                stream_id=stream_id,
+                event_id=event_id,
+                stream_type=rows["stream_type"],
+                stream_id=rows["stream_id"],
                 version=current + offset,
                 event_type=event.event_type,
                 schema_version=event.schema_version,
                 data=event.data,
                 metadata=event.metadata,
+                recorded_at=rows["recorded_at"],
             )
-            for offset, event in enumerate(events, start=1)
-        ]
-        try:
-            Event.objects.using(self.using).bulk_create(rows)
-        except IntegrityError as error:
-            # The one place a database uniqueness failure becomes a ConcurrencyError.
-            raise ConcurrencyError(stream_id, current if expected_version is None else expected_version) from error
-        transaction.on_commit(functools.partial(request_wake_up, rows[-1].position), using=self.using, robust=True)
-        return rows
+            for offset, (event_id, event) in enumerate(zip(rows["event_ids"], events, strict=True), start=1)
+        )
+        return [row.version for row in created]
 
-    def _lock_positions_and_read_version(self, stream_id: str) -> int:
-        """Take the position lock (PostgreSQL) and read the stream's version, in one round trip.
+    def _server_side_cursor(self, connection):
+        """A psycopg cursor that binds on the server, so a hot statement is prepared once per
+        connection (Django's own cursors bind on the client and never prepare), wrapped by
+        Django for error translation, query logging and execute wrappers."""
+        connection.ensure_connection()
+        cursor = psycopg.Cursor(connection.connection)
+        return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
 
-        The version is read in a snapshot taken before the lock was granted, so it may be
-        stale when another append to the same stream committed meanwhile; the insert then
-        hits `UNIQUE(stream_id, version)` and the caller gets the `ConcurrencyError` it
-        would have got anyway.
-        """
+    def position_of(self, stream_id: str, version: int) -> int | None:
+        """The global position of one event, or None while it is not yet committed (numbered)."""
+        connection = connections[self.using]
         if connection.vendor != "postgresql":
-            return self.stream_version(stream_id)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT pg_advisory_xact_lock(%s), "
-                f"(SELECT coalesce(max(version), 0) FROM {Event._meta.db_table} WHERE stream_id = %s)",
-                [POSITION_LOCK_KEY, stream_id],
-            )
-            return cursor.fetchone()[1]
+            found = Event.objects.using(self.using).filter(stream_id=str(stream_id), version=version)
+            return found.values_list("position", flat=True).first()
+        with self._server_side_cursor(connection) as cursor:
+            cursor.execute(POSITION_SQL, [str(stream_id), version])
+            row = cursor.fetchone()
+        return row[0] if row is not None and row[0] > 0 else None
 
     def load(
         self,

@@ -160,6 +160,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.django_db(*args, **{"databases": "__all__", **kwargs}), append=False)
 
 
+@pytest.fixture(autouse=True)
+def events_numbered_at_once(request):
+    """A test inside one transaction (pytest-django's `db`) never commits, so the log's
+    commit-time numbering (`eventstore.store`) would never run: number each insert at once.
+
+    The numbering itself (its lock, its order) is the same; only its moment moves. Tests
+    with `transaction=True` (the concurrency suites) keep the production behaviour.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+    if transactional or not (marker or "db" in request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("db")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS eventstore_event_numbering IMMEDIATE")
+    yield
+
+
 @pytest.fixture(scope="module")
 def live_worker(live_db, redis_key_prefix, tmp_path_factory):
     """A worker process for one module (one sweeping in the background would race other suites' flushes)."""

@@ -67,7 +67,10 @@ class CommandResult:
 
     aggregate_id: str
     version: int
-    position: int
+    # The global position of the command's last event (everything at or before it is
+    # committed), or the log's head when it wrote nothing. None only while the transaction
+    # that appended is still open: positions are assigned at commit.
+    position: int | None
     events: list[str]
     # True when an idempotency key replayed a stored result: nothing was executed or written.
     replayed: bool = field(default=False, compare=False)

@@ -66,4 +66,5 @@ class AggregateHandler:
             head = self.repository.store.head()
             return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=head, events=[])
         result = self.repository.save(aggregate, context.event_metadata(command))
-        return CommandResult(aggregate_id=aggregate.id, version=result.version, position=result.position, events=raised)
+        # No position yet: the log assigns it as the transaction commits (`TransactionMiddleware` reads it then).
+        return CommandResult(aggregate_id=aggregate.id, version=result.version, position=None, events=raised)

@@ -15,6 +15,7 @@ A middleware is any callable `(command, context, next_handler) -> CommandResult`
 `next_handler(command, context)` to go on, or raises to refuse.
 """
 
+import dataclasses
 import logging
 import random
 import time
@@ -26,7 +27,7 @@ from django.db import transaction
 from commands_app.framework.bus import CommandContext, CommandResult, Handler
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError, CommandFailed
-from eventstore.store import ConcurrencyError
+from eventstore.store import ConcurrencyError, EventStore
 
 logger = logging.getLogger("commands")
 
@@ -87,11 +88,23 @@ class ValidationMiddleware:
 
 
 class TransactionMiddleware:
-    """Load, decide and append in one database transaction."""
+    """Load, decide and append in one database transaction, then report the events' position.
+
+    The log numbers events as their transaction commits (`eventstore.store`), so the
+    position of what the command appended is read once the block has committed. Inside a
+    transaction the caller opened, the events are not numbered yet and it stays None,
+    unless the caller's database numbers at once.
+    """
+
+    def __init__(self, store: EventStore | None = None) -> None:
+        self.store = store or EventStore()
 
     def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
-        with transaction.atomic():
-            return next_handler(command, context)
+        with transaction.atomic(using=self.store.using):
+            result = next_handler(command, context)
+        if result.position is None and result.events:
+            result = dataclasses.replace(result, position=self.store.position_of(result.aggregate_id, result.version))
+        return result
 
 
 class RetryOnConflictMiddleware:

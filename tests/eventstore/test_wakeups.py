@@ -8,7 +8,7 @@ from eventstore.models import Checkpoint
 from eventstore.store import EventStore, NewEvent
 from eventstore.subscriptions import catch_up, registered_subscribers
 from eventstore.tasks import wake_subscribers
-from eventstore.wakeups import wake_up_started
+from eventstore.wakeups import flush_wake_ups, wake_up_started
 
 pytestmark = [
     pytest.mark.skipif("not str(celery_app.conf.broker_url).startswith('redis')", reason="needs Redis"),
@@ -27,6 +27,7 @@ def queued_messages(redis_key_prefix: str) -> int:
 
 def append(stream: str) -> None:
     EventStore().append(stream, "Test", [NewEvent("TestHappened", {})], expected_version=None)
+    assert flush_wake_ups(), "the wake-up sender did not finish"
 
 
 def test_commits_share_one_pending_wake_up_until_it_starts(redis_key_prefix):
