@@ -112,6 +112,12 @@ def database_settings(url: str, test_name: str | None) -> dict:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # The event store's hot statements (append, position) are prepared once per
+        # connection; Django's own queries bind on the client and are never prepared.
+        # Empty turns preparing off, for a pooler in transaction mode that cannot keep them.
+        threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "1")
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = int(threshold) if threshold else None
     config["TEST"] = {"NAME": test_name}
     return config
 

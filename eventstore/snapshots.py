@@ -10,27 +10,27 @@ This module knows nothing of aggregates: it stores and fetches JSON state by str
 """
 
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connections
-from django.utils.dateparse import parse_datetime
 
+from eventstore.db import hot_cursor
 from eventstore.models import Event, Snapshot
-from eventstore.store import EventStore, RecordedEvent
+from eventstore.store import EventStore, StreamEvent
 from eventstore.upcasting import registered_upcasters
 
 # Plain SQL (valid on PostgreSQL and SQLite): building the equivalent ORM query with its
-# subqueries cost more than the database took to answer it, on every command's load.
+# subqueries cost more than the database took to answer it, on every command's load. Only
+# the columns a replay reads: metadata, ids and times are never decoded for it.
 LOAD_STREAM_SQL = f"""
 WITH latest AS (
     SELECT version, state FROM {Snapshot._meta.db_table}
     WHERE stream_id = %s AND stream_type = %s AND schema_version = %s
     ORDER BY version DESC LIMIT 1
 )
-SELECT e.{", e.".join(RecordedEvent.COLUMNS)}, CASE WHEN e.version = latest.version THEN latest.state END
+SELECT e.stream_type, e.version, e.event_type, e.schema_version, e.data,
+       CASE WHEN e.version = latest.version THEN latest.state END
 FROM {Event._meta.db_table} e LEFT JOIN latest ON 1 = 1
 WHERE e.stream_id = %s AND e.version >= COALESCE(latest.version, 1)
 ORDER BY e.version
@@ -39,15 +39,6 @@ ORDER BY e.version
 
 def as_json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
-
-
-def as_uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def as_datetime(value: object) -> datetime:
-    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite stores UTC, naive
 
 
 @dataclass(frozen=True)
@@ -98,7 +89,7 @@ class SnapshotStore:
 
     def load_stream(
         self, store: EventStore, stream_id: str, stream_type: str, schema_version: int
-    ) -> tuple[StoredSnapshot | None, list[RecordedEvent]]:
+    ) -> tuple[StoredSnapshot | None, list[StreamEvent]]:
         """The latest snapshot of this type and schema, and the stream's events from its version on.
 
         One round trip, so a stream without a snapshot costs no more to load than before
@@ -109,15 +100,13 @@ class SnapshotStore:
         apart with a plain load.
         """
         stream_id = str(stream_id)
-        with connections[store.using].cursor() as cursor:
+        with hot_cursor(connections[store.using]) as cursor:
             cursor.execute(LOAD_STREAM_SQL, [stream_id, stream_type, schema_version, stream_id])
             rows = cursor.fetchall()
         upcasters = registered_upcasters()
         events, snapshot = [], None
-        for position, event_id, s_type, s_id, version, event_type, schema, data, metadata, recorded_at, state in rows:
-            values = (position, as_uuid(event_id), s_type, s_id, version, event_type, schema)
-            values += (as_json(data), as_json(metadata), as_datetime(recorded_at))
-            event = RecordedEvent.from_values(values, upcasters)
+        for s_type, version, event_type, schema, data, state in rows:
+            event = StreamEvent.from_values((s_type, version, event_type, schema, as_json(data)), upcasters)
             if state is not None and not events:
                 snapshot = StoredSnapshot(stream_id, stream_type, version, schema_version, as_json(state))
             events.append(event)

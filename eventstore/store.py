@@ -25,12 +25,12 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID, uuid4
 
-import psycopg
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from eventstore.db import hot_cursor
 from eventstore.models import Event
 from eventstore.upcasting import Upcasters, registered_upcasters
 from eventstore.wakeups import request_wake_up
@@ -140,6 +140,26 @@ class RecordedEvent:
         return cls(*values[:6], schema_version, data, *values[8:])
 
 
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """What replaying an aggregate needs of a stored event, and nothing more (a stream load
+    skips the metadata, ids and times that replays never read)."""
+
+    stream_type: str
+    version: int
+    event_type: str
+    schema_version: int
+    data: dict
+
+    @classmethod
+    def from_values(cls, values: Sequence, upcasters: Upcasters) -> "StreamEvent":
+        """A row fetched as (stream_type, version, event_type, schema_version, data), upcast."""
+        stream_type, version, event_type, schema_version, data = values
+        if upcasters.handles(event_type):
+            schema_version, data = upcasters.upcast(event_type, schema_version, data)
+        return cls(stream_type, version, event_type, schema_version, data)
+
+
 @dataclass(frozen=True)
 class AppendResult:
     """What one append wrote: versions `first_version` to `version` of `stream_id`.
@@ -228,7 +248,7 @@ class EventStore:
 
     def _insert_postgresql(self, connection, rows: dict) -> list[int]:
         """One prepared INSERT … SELECT: the version check and every row, in one round trip."""
-        with self._server_side_cursor(connection) as cursor:
+        with hot_cursor(connection) as cursor:
             cursor.execute(APPEND_SQL, rows)
             return sorted(version for (version,) in cursor.fetchall())
 
@@ -254,21 +274,9 @@ class EventStore:
         )
         return [row.version for row in created]
 
-    def _server_side_cursor(self, connection):
-        """A psycopg cursor that binds on the server, so a hot statement is prepared once per
-        connection (Django's own cursors bind on the client and never prepare), wrapped by
-        Django for error translation, query logging and execute wrappers."""
-        connection.ensure_connection()
-        cursor = psycopg.Cursor(connection.connection)
-        return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
-
     def position_of(self, stream_id: str, version: int) -> int | None:
         """The global position of one event, or None while it is not yet committed (numbered)."""
-        connection = connections[self.using]
-        if connection.vendor != "postgresql":
-            found = Event.objects.using(self.using).filter(stream_id=str(stream_id), version=version)
-            return found.values_list("position", flat=True).first()
-        with self._server_side_cursor(connection) as cursor:
+        with hot_cursor(connections[self.using]) as cursor:
             cursor.execute(POSITION_SQL, [str(stream_id), version])
             row = cursor.fetchone()
         return row[0] if row is not None and row[0] > 0 else None

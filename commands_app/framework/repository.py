@@ -2,7 +2,7 @@
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from typing import Any, TypeVar
 
@@ -11,7 +11,7 @@ from django.db import transaction
 from commands_app.framework.aggregate import Aggregate
 from eventstore.serialization import EventRegistry
 from eventstore.snapshots import SnapshotStore, StoredSnapshot, crosses_threshold, snapshot_every
-from eventstore.store import AppendResult, EventStore, NewEvent, RecordedEvent
+from eventstore.store import AppendResult, EventStore, NewEvent, RecordedEvent, StreamEvent
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -51,7 +51,7 @@ class AggregateRepository:
                 return self._replay_stream(aggregate, events)  # no snapshot: the whole stream, in one query
         return self._replay_stream(aggregate, self.store.load(aggregate.id))
 
-    def replay(self, aggregate: A, events: Iterable[RecordedEvent]) -> A:
+    def replay(self, aggregate: A, events: Iterable[RecordedEvent | StreamEvent]) -> A:
         """Apply stored events to `aggregate`, in order (time travel replays a stream's prefix this way)."""
         for stored in events:
             aggregate.replay(self.registry.deserialize(stored.event_type, stored.data), stored.version)
@@ -84,12 +84,12 @@ class AggregateRepository:
             self._snapshot_if_due(aggregate, loaded_version)
         return result
 
-    def _replay_stream(self, aggregate: A, events: list[RecordedEvent]) -> A:
+    def _replay_stream(self, aggregate: A, events: Sequence[RecordedEvent | StreamEvent]) -> A:
         if events and events[0].stream_type != aggregate.stream_type:
             return aggregate  # another type's stream: "not found" for this type
         return self.replay(aggregate, events)
 
-    def _restore(self, aggregate_type: type[A], snapshot: StoredSnapshot, events: list[RecordedEvent]) -> A | None:
+    def _restore(self, aggregate_type: type[A], snapshot: StoredSnapshot, events: list[StreamEvent]) -> A | None:
         """The aggregate restored from `snapshot`, or None when it cannot be trusted.
 
         `load_stream` only offers snapshots of this type and schema version; an older
