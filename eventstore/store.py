@@ -274,6 +274,25 @@ class EventStore:
         )
         return [row.version for row in created]
 
+    def commit_and_locate(self, stream_id: str, version: int) -> int | None:
+        """Commit the open transaction and read one of its events' position, in one round trip.
+
+        For the owner of the outermost transaction, as the last thing it does inside its
+        `atomic` block: the COMMIT and the query after it go out as one pipeline (the
+        position exists only once the commit has numbered the rows). Django's own commit at
+        the end of the block then finds nothing left to commit and runs the `on_commit`
+        callbacks as usual. Returns None on a database that numbers at insert.
+        """
+        connection = connections[self.using]
+        if connection.vendor != "postgresql":
+            return None
+        raw = connection.connection
+        with connection.wrap_database_errors, hot_cursor(connection) as cursor, raw.pipeline():
+            raw.execute("COMMIT", prepare=False)
+            cursor.execute(POSITION_SQL, [str(stream_id), version])
+            row = cursor.fetchone()
+        return row[0] if row is not None and row[0] > 0 else None
+
     def position_of(self, stream_id: str, version: int) -> int | None:
         """The global position of one event, or None while it is not yet committed (numbered)."""
         with hot_cursor(connections[self.using]) as cursor:

@@ -100,8 +100,13 @@ class TransactionMiddleware:
         self.store = store or EventStore()
 
     def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
+        outermost = not transaction.get_connection(self.store.using).in_atomic_block
         with transaction.atomic(using=self.store.using):
             result = next_handler(command, context)
+            if outermost and result.position is None and result.events:
+                # The commit and the position in one round trip, as the block's last act.
+                position = self.store.commit_and_locate(result.aggregate_id, result.version)
+                result = dataclasses.replace(result, position=position)
         if result.position is None and result.events:
             result = dataclasses.replace(result, position=self.store.position_of(result.aggregate_id, result.version))
         return result
