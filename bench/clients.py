@@ -78,16 +78,44 @@ def _raw_insert() -> Callable[[], None]:
     return _state["raw"].insert_one
 
 
-def _es_shop() -> Any:
+def _ours_append_100() -> Callable[[], None]:
+    from eventstore.store import EventStore, NewEvent
+
+    store = EventStore()
+    data = {"order_id": str(uuid.uuid4()), "sku": "PEN", "quantity": 1, "unit_price": "1.50"}
+
+    def op() -> None:
+        metadata = {"correlation_id": str(uuid.uuid4()), "command": "import", "user": "bench"}
+        events = [NewEvent("ItemImported", data, metadata) for _ in range(100)]
+        store.append(str(uuid.uuid4()), "Import", events, expected_version=0)
+
+    return op
+
+
+def _raw_append_100() -> Callable[[], None]:
+    from bench.baselines.raw_pg import RawBulkWriter
+
+    if "raw_bulk" not in _state:
+        _state["raw_bulk"] = RawBulkWriter(_state["config"])
+    return _state["raw_bulk"].append_100
+
+
+def _es_shop(db_functions: bool = False) -> Any:
     from bench.baselines.es_app import make_shop
 
-    if "es_shop" not in _state:
-        _state["es_shop"] = make_shop(_state["config"], create_table=False)
-    return _state["es_shop"]
+    key = "es_fn_shop" if db_functions else "es_shop"
+    if key not in _state:
+        _state[key] = make_shop(_state["config"], create_table=False, db_functions=db_functions)
+    return _state[key]
 
 
 def _es_register() -> Callable[[], None]:
     shop = _es_shop()
+    return lambda: shop.register_customer("Ada Lovelace", "ada@example.com")
+
+
+def _es_fn_register() -> Callable[[], None]:
+    shop = _es_shop(db_functions=True)
     return lambda: shop.register_customer("Ada Lovelace", "ada@example.com")
 
 
@@ -106,7 +134,10 @@ KINDS: dict[str, Callable[..., Callable[[], None]]] = {
     "ours_register": _ours_register,
     "ours_add_item": _ours_add_item,
     "raw_insert": _raw_insert,
+    "ours_append_100": _ours_append_100,
+    "raw_append_100": _raw_append_100,
     "es_register": _es_register,
+    "es_fn_register": _es_fn_register,
     "es_add_item": _es_add_item,
 }
 

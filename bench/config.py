@@ -39,8 +39,13 @@ class BenchConfig:
         return f"cqrs_bench_es_{self.run_id}"
 
     @property
+    def db_es_fn(self) -> str:
+        """The peer's fastest mode (inserts through a database function, without its table lock)."""
+        return f"cqrs_bench_esfn_{self.run_id}"
+
+    @property
     def databases(self) -> tuple[str, ...]:
-        return (self.db_ours, self.db_raw, self.db_es)
+        return (self.db_ours, self.db_raw, self.db_es, self.db_es_fn)
 
     def db_url(self, name: str) -> str:
         return f"{self.pg_url}/{name}"

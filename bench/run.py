@@ -57,6 +57,7 @@ def load_data(bench: Bench) -> None:
 
     raw_pg.create_event_table(bench.config)
     es_app.make_shop(bench.config).close()  # creates its tables
+    es_app.make_shop(bench.config, db_functions=True).close()  # and its database functions
     started = time.perf_counter()
     copied = copy_rows(mixed_log(bench.config.events))
     analyze()
@@ -114,6 +115,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
         row6_rebuild,
         row7_staleness,
         row8_queries,
+        row10_bulk_append,
     )
 
     config, rows = bench.config, []
@@ -125,6 +127,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
     bench.pool = ClientPool(config, env, str(bench.log_dir / "clients.log"), size=max(config.clients))
     row1 = row1_new_aggregate.run(bench)
     rows += [row1, row2_existing_aggregate.run(bench), *row3_many_clients.run(bench, row1)]
+    rows.append(row10_bulk_append.run(bench))
     bench.pool.close()
     bench.pool = None
     rows.append(row4_load.run(bench))
@@ -149,7 +152,13 @@ def run_rows(bench: Bench) -> list[RowResult]:
     for worker in bench.processes[-2:]:
         services.wait_ready(worker)  # both started at once: half the waiting
     rows.append(row7_staleness.run(bench))
-    return sorted(rows, key=lambda r: r.row)
+    return sorted(rows, key=row_order)
+
+
+def row_order(row: RowResult) -> tuple[int, str]:
+    """Numeric order ("10" after "8"), then the variant ("3 (4c)" before "3 (8c)")."""
+    number, _, variant = row.row.partition(" ")
+    return int(number) if number.isdigit() else 99, variant
 
 
 def cleanup(bench: Bench) -> None:

@@ -20,7 +20,7 @@ import threading
 from functools import cache
 
 import redis
-from celery import current_app
+from celery import Celery, current_app
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +29,24 @@ PENDING_KEY = "eventstore:wake-up-pending"
 PENDING_TTL_SECONDS = 30
 
 
+def _flag_store(app: Celery | None = None) -> tuple[redis.Redis, str] | None:
+    return _flag_store_of(app or current_app._get_current_object())
+
+
 @cache
-def _flag_store() -> tuple[redis.Redis, str] | None:
-    url = str(current_app.conf.broker_url or "")
+def _flag_store_of(app: Celery) -> tuple[redis.Redis, str] | None:
+    url = str(app.conf.broker_url or "")
     if not url.startswith(("redis://", "rediss://")):
         return None
-    prefix = (current_app.conf.broker_transport_options or {}).get("global_keyprefix", "")
+    prefix = (app.conf.broker_transport_options or {}).get("global_keyprefix", "")
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     return client, prefix + PENDING_KEY
 
 
 def request_wake_up() -> None:
     """After a commit: make sure a wake-up that will see it is on its way (returns at once)."""
-    _sender.request()
+    # Celery's current app is per thread: the sender thread must use the committing thread's.
+    _sender.request(current_app._get_current_object())
 
 
 def flush_wake_ups(timeout: float = 5.0) -> bool:
@@ -49,17 +54,18 @@ def flush_wake_ups(timeout: float = 5.0) -> bool:
     return _sender.flush(timeout)
 
 
-def send_wake_up() -> None:
+def send_wake_up(app: Celery | None = None) -> None:
     """Send a wake-up unless one is already queued and not yet started."""
+    app = app or current_app._get_current_object()
     flag = None
     try:
-        flag = _flag_store()
+        flag = _flag_store(app)
         if flag is not None:
             client, key = flag
             if not client.set(key, 1, nx=True, ex=PENDING_TTL_SECONDS):
                 return  # a queued wake-up has not started yet; it will read this commit
         # By name, so the store does not import the subscriber machinery that reads it.
-        current_app.send_task(WAKE_TASK)
+        app.send_task(WAKE_TASK)
     except Exception:
         # The events are committed; the periodic sweep will deliver them. The client's
         # command succeeded and must not see a broker failure.
@@ -80,9 +86,11 @@ class _Sender:
         self._requested = 0  # requests so far
         self._served = 0  # requests covered by a finished send
         self._thread: threading.Thread | None = None
+        self._app: Celery | None = None
 
-    def request(self) -> None:
+    def request(self, app: Celery) -> None:
         with self._changed:
+            self._app = app
             self._requested += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="eventstore-wake-ups", daemon=True)
@@ -99,7 +107,8 @@ class _Sender:
             with self._changed:
                 self._changed.wait_for(lambda: self._requested > self._served)
                 covered = self._requested  # one send serves every request that came before it
-            send_wake_up()
+                app = self._app
+            send_wake_up(app)
             with self._changed:
                 self._served = covered
                 self._changed.notify_all()

@@ -2,7 +2,9 @@
 
 Written the way its documentation writes an application: decorated aggregate methods,
 `Application.save` and `repository.get`. Its writers take a table lock (`LOCK TABLE …
-IN EXCLUSIVE MODE`) to keep notification ids gap-free, which row 3 shows.
+IN EXCLUSIVE MODE`) to keep notification ids gap-free, which row 3 shows. Its fastest mode,
+`POSTGRES_ENABLE_DB_FUNCTIONS=y`, inserts through a database function without that lock (so
+without its gap-safety); rows 1–3 measure it as a second baseline, in a database of its own.
 """
 
 from uuid import UUID
@@ -45,13 +47,14 @@ class EsShop(Application):
         self.save(order)
 
 
-def es_env(config: BenchConfig, create_table: bool = True) -> dict[str, str]:
+def es_env(config: BenchConfig, create_table: bool = True, db_functions: bool = False) -> dict[str, str]:
     """The library's settings. Client processes pass `create_table=False`: the harness made the
     tables once, and several processes running CREATE TABLE IF NOT EXISTS at the same moment
     can fail in PostgreSQL with "tuple concurrently updated"."""
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": config.db_es,
+        "POSTGRES_DBNAME": config.db_es_fn if db_functions else config.db_es,
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if db_functions else "n",
         "POSTGRES_HOST": "127.0.0.1",
         "POSTGRES_PORT": "5432",
         "POSTGRES_USER": "postgres",
@@ -60,8 +63,8 @@ def es_env(config: BenchConfig, create_table: bool = True) -> dict[str, str]:
     }
 
 
-def make_shop(config: BenchConfig, create_table: bool = True) -> EsShop:
-    return EsShop(env=es_env(config, create_table))
+def make_shop(config: BenchConfig, create_table: bool = True, db_functions: bool = False) -> EsShop:
+    return EsShop(env=es_env(config, create_table, db_functions))
 
 
 def make_orders(shop: EsShop, count: int, events_per_order: int) -> list[UUID]:

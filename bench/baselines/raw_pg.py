@@ -37,6 +37,10 @@ INSERT = """INSERT INTO raw_event (event_id, stream_type, stream_id, version, ev
             VALUES (%s, 'Customer', %s, 1, 'CustomerRegistered', 1, %s, %s, %s)"""
 
 
+COPY = """COPY raw_event (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata,
+                          recorded_at) FROM STDIN"""
+
+
 def create_event_table(config: BenchConfig) -> None:
     with psycopg.connect(config.db_url(config.db_raw), autocommit=True) as conn:
         conn.execute(EVENT_TABLE_DDL)
@@ -53,4 +57,21 @@ class RawWriter:
         metadata = json.dumps({"correlation_id": str(uuid.uuid4()), "command": "register-customer", "user": "bench"})
         with self.conn.cursor() as cursor:
             cursor.execute(INSERT, (uuid.uuid4(), str(uuid.uuid4()), self.data, metadata, datetime.now(UTC)))
+        self.conn.commit()
+
+
+class RawBulkWriter:
+    """`append_100`: one transaction that COPYs 100 event rows of one new stream (row 10's floor)."""
+
+    def __init__(self, config: BenchConfig, events: int = 100) -> None:
+        self.conn = psycopg.connect(config.db_url(config.db_raw))
+        self.events = events
+        self.data = json.dumps({"order_id": str(uuid.uuid4()), "sku": "PEN", "quantity": 1, "unit_price": "1.50"})
+
+    def append_100(self) -> None:
+        stream, now = str(uuid.uuid4()), datetime.now(UTC)
+        metadata = json.dumps({"correlation_id": str(uuid.uuid4()), "command": "import", "user": "bench"})
+        with self.conn.cursor() as cursor, cursor.copy(COPY) as copy:
+            for version in range(1, self.events + 1):
+                copy.write_row((uuid.uuid4(), "Import", stream, version, "ItemImported", 1, self.data, metadata, now))
         self.conn.commit()
