@@ -8,8 +8,8 @@ below is `default`.
 
 A subscriber's batch and its checkpoint commit in one transaction, which is possible only
 within one database: that database is `subscription_db()`. Events are read from `default`
-with plain reads; gap-free reading needs no lock on the reader's side (appends serialize on
-an advisory lock in `default`, see `eventstore.store`), so nothing spans both databases.
+with plain reads; gap-free reading needs no lock on the reader's side (events are numbered in
+commit order in `default`, see `eventstore.store`), so nothing spans both databases.
 """
 
 from django.conf import settings

@@ -36,8 +36,9 @@ class ProcessManager(Subscriber):
     `aggregate_repository()`, and mark their steps with `@handles(...)`.
 
     `batch_size` is small on purpose: a batch's commands share the checkpoint's transaction
-    when both live in one database, and an append holds the log's position lock until that
-    transaction commits, so a short batch keeps other writers from waiting long.
+    when both live in one database, and a batch that fails is rolled back and replayed one
+    event at a time, so a short batch keeps that replay short. (Its appends hold no lock
+    meanwhile: the log numbers events as the transaction commits.)
     """
 
     user: ClassVar[str]
