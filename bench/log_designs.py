@@ -11,8 +11,9 @@ differs is what makes readers gap-free:
   read, then the INSERT, then COMMIT: the lock spans three round trips;
 - `lock-at-append`: the rows built first, then the lock and a version-guarded INSERT sent
   as one pipeline, then COMMIT: the lock spans the insert and the commit;
-- `commit-trigger`: rows inserted unnumbered; a deferred constraint trigger takes the lock
-  at commit and numbers them (an UPDATE of fresh rows);
+- `commit-trigger` (what the store does, migration 0006): rows inserted with provisional
+  negative positions; a deferred constraint trigger takes the lock at commit and numbers
+  them (an UPDATE of fresh rows); the COMMIT and the read of the position share a pipeline;
 - `xid-horizon`: no lock at all; rows carry `pg_current_xact_id()` and readers stop below
   the oldest running transaction. The ceiling: what no writer waiting for another costs.
 
@@ -43,19 +44,18 @@ DDL = {
     "lock-at-append": f"CREATE TABLE ev_lock_at_append (position bigserial PRIMARY KEY, {COLUMNS})",
     "commit-trigger": f"""
         CREATE SEQUENCE ev_commit_trigger_position;
-        CREATE TABLE ev_commit_trigger (id bigserial PRIMARY KEY, position bigint UNIQUE,
-            txid xid8 NOT NULL DEFAULT pg_current_xact_id(), {COLUMNS});
-        CREATE INDEX ev_commit_trigger_unnumbered ON ev_commit_trigger (txid) WHERE position IS NULL;
+        CREATE SEQUENCE ev_commit_trigger_provisional;
+        CREATE TABLE ev_commit_trigger (position bigint PRIMARY KEY
+            DEFAULT -nextval('ev_commit_trigger_provisional'), {COLUMNS});
         CREATE FUNCTION ev_number() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             PERFORM pg_advisory_xact_lock({LOCK});
             UPDATE ev_commit_trigger SET position = nextval('ev_commit_trigger_position')
-             WHERE position IS NULL AND txid = pg_current_xact_id();
+             WHERE position = NEW.position;
             RETURN NULL;
         END $$;
-        -- Once per transaction would need a flag table; per row is what a plain design does.
         CREATE CONSTRAINT TRIGGER ev_number AFTER INSERT ON ev_commit_trigger
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ev_number();""",
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.position < 0) EXECUTE FUNCTION ev_number();""",
     "xid-horizon": f"""CREATE TABLE ev_xid_horizon (position bigserial PRIMARY KEY,
         txid xid8 NOT NULL DEFAULT pg_current_xact_id(), {COLUMNS});
         CREATE INDEX ev_xid_horizon_order ON ev_xid_horizon (txid, position);""",
@@ -110,11 +110,16 @@ def one_command(conn: psycopg.Connection, design: str) -> None:
             )
     else:
         conn.execute(INSERT.format(table=table), (uuid.uuid4(), stream, 1, data, metadata), prepare=True)
+    if design == "commit-trigger":  # the position exists only once the commit has numbered the row
+        with conn.pipeline():
+            conn.execute("COMMIT")
+            conn.execute(f"SELECT position FROM {table} WHERE stream_id = %s AND version = 1", (stream,), prepare=True)
+        return
     conn.commit()
 
 
 def _client(design: str, start_at: float, seconds: float, out: "multiprocessing.Queue[int]") -> None:
-    conn = psycopg.connect(_url(DB))
+    conn = psycopg.connect(_url(DB), prepare_threshold=1)
     for _ in range(20):  # warm the prepared statements
         one_command(conn, design)
     time.sleep(max(0.0, start_at - time.time()))
