@@ -12,6 +12,7 @@ This module knows nothing of aggregates: it stores and fetches JSON state by str
 import json
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.db import connections
 
@@ -38,7 +39,14 @@ ORDER BY e.version
 
 
 def as_json(value: object) -> object:
-    return json.loads(value) if isinstance(value, str) else value
+    """Decode JSON text as Django's JSONField would, with orjson (several times faster on the
+    big states snapshots hold); the standard library takes what orjson refuses."""
+    if not isinstance(value, str | bytes):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)  # e.g. integers beyond 64 bits, which orjson does not read
 
 
 @dataclass(frozen=True)
