@@ -16,6 +16,9 @@ class Event(models.Model):
 
     `position` is the global order; `(stream_id, version)` is unique, which is the
     optimistic-concurrency guard: two writers that loaded version 4 cannot both write 5.
+    On PostgreSQL a row is inserted with a provisional, negative position and numbered as
+    its transaction commits (migration 0006), so an instance saved here keeps that
+    provisional `pk`: read the row again after the commit for its position.
     """
 
     position = models.BigAutoField(primary_key=True)
