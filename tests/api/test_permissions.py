@@ -130,3 +130,26 @@ def test_the_admin_is_for_staff_only(user):
     for path in ["/admin/", "/admin/eventstore/event/", "/admin/auth/group/"]:
         response = browser.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), path
+
+
+@pytest.mark.django_db
+def test_the_one_query_check_agrees_with_django_has_perm(django_assert_num_queries):
+    """`holds_permission` answers exactly what `user.has_perm` answers: own or group permission,
+    never for an inactive user or another permission, always for an active superuser."""
+    from commands_app.api.permissions import holds_permission
+
+    send = Permission.objects.get(content_type__app_label="commands_app", codename="send_commands")
+    other = Permission.objects.exclude(pk=send.pk).first()
+    direct, grouped, unrelated, inactive = (UserFactory() for _ in range(4))
+    direct.user_permissions.add(send)
+    grouped.groups.add(Group.objects.get(name=COMMAND_SENDERS_GROUP))
+    unrelated.user_permissions.add(other)
+    inactive.user_permissions.add(send)
+    inactive.is_active = False
+    inactive.save()
+    superuser = StaffUserFactory(username="root-user")
+    for user, expected in ((direct, True), (grouped, True), (unrelated, False), (inactive, False), (superuser, True)):
+        fresh = type(user).objects.get(pk=user.pk)  # no permission cache from the setup
+        with django_assert_num_queries(1 if user.is_active and not user.is_superuser else 0):
+            assert holds_permission(user, SEND_COMMANDS) is expected
+        assert fresh.has_perm(SEND_COMMANDS) is expected
