@@ -109,11 +109,11 @@ class SnapshotStore:
         """The latest snapshot of this type and schema, and the stream's events from its version on.
 
         One round trip (two past `LOAD_STREAM_LIMIT` events), so a stream without a snapshot
-        costs no more to load than before snapshots existed: the events start at the snapshot's version (or 1), and the row at
-        exactly that version carries the snapshot's state. The snapshot's own event comes
-        back too, which proves the stream really has that version. No events at all means
-        either a new stream or a snapshot beyond the stream's end; the caller tells them
-        apart with a plain load.
+        costs no more to load than before snapshots existed: the events start at the
+        snapshot's version (or 1), and the row at exactly that version carries the snapshot's
+        state. The snapshot's own event comes back too, which proves the stream really has
+        that version. No events at all means either a new stream or a snapshot beyond the
+        stream's end; the caller tells them apart with a plain load.
         """
         stream_id = str(stream_id)
         with connections[store.using].cursor() as cursor:
