@@ -10,7 +10,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 # The integration suite's second pass keeps the read side in this second database.
 TEST_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs_read
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench soak clean
 
 install: $(STAMP)
 	@bash scripts/install-chromium.sh  # the admin's browser test drives Debian's chromium
@@ -58,6 +58,12 @@ format: install
 # Uses the PostgreSQL and Redis that are there; creates and drops its own databases and keys.
 bench: install
 	$(PY) -m bench $(ARGS)
+
+# A steady shop load with the saga running, printed minute by minute (README "Performance");
+# not part of `make test`. `make soak SOAK_MINUTES=3` for a short one.
+SOAK_MINUTES ?= 30
+soak: install
+	$(PY) -m bench.soak --minutes $(SOAK_MINUTES) $(ARGS)
 
 clean:
 	rm -rf var .pytest_cache

@@ -6,6 +6,9 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 
+# Rows that build their own data and need no other row's services (`--only`).
+STANDALONE_ROWS = {"9"}
+
 
 @dataclass(frozen=True)
 class BenchConfig:
@@ -21,6 +24,7 @@ class BenchConfig:
     staleness_rate: float = 100.0
     gunicorn_workers: int = 5
     quick: bool = False
+    only: tuple[str, ...] = ()  # just these rows (those that stand alone, see bench.run.standalone_rows)
     pg_url: str = "postgres://postgres@127.0.0.1:5432"
     redis_url: str = "redis://127.0.0.1:6379/0"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -68,7 +72,11 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument("--seconds", type=float, help="length of one trial, default 4")
     parser.add_argument("--trials", type=int, help="trials per figure (at least 3), default 3")
     parser.add_argument("--clients", help="client counts of row 3, comma separated, default 4,8")
+    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 9)")
     args = parser.parse_args(argv)
+    only = tuple(row.strip() for row in args.only.split(",")) if args.only else ()
+    if not set(only) <= STANDALONE_ROWS:
+        parser.error(f"--only takes rows that stand alone ({', '.join(sorted(STANDALONE_ROWS))}), not {args.only}")
     quick = args.quick
     quick_base = BenchConfig(events=500, orders=500, seconds=0.3, clients=(2,), http_clients=4, quick=True)
     base = quick_base if quick else BenchConfig()
@@ -85,6 +93,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         staleness_rate=base.staleness_rate,
         gunicorn_workers=base.gunicorn_workers,
         quick=quick,
+        only=only,
         pg_url=os.environ.get("BENCH_POSTGRES_URL", base.pg_url).rstrip("/"),
         redis_url=os.environ.get("BENCH_REDIS_URL", base.redis_url),
     )

@@ -103,6 +103,13 @@ def top_up_orders(bench: Bench) -> None:
     bench.say(f"order table holds {OrderSummary.objects.count():,} orders")
 
 
+def standalone_rows() -> dict:
+    """Rows that build their own data and need no other row's services: `--only` runs just these."""
+    from bench.rows import row9_reserve_open_orders
+
+    return {"9": row9_reserve_open_orders.run}
+
+
 def run_rows(bench: Bench) -> list[RowResult]:
     from bench.clients import ClientPool
     from bench.loadgen import LoadGenerator
@@ -115,10 +122,13 @@ def run_rows(bench: Bench) -> list[RowResult]:
         row6_rebuild,
         row7_staleness,
         row8_queries,
+        row9_reserve_open_orders,
         row10_bulk_append,
     )
 
     config, rows = bench.config, []
+    if config.only:
+        return [standalone_rows()[row](bench) for row in config.only]
     load_data(bench)
     rows.append(row6_rebuild.run(bench))
     top_up_orders(bench)
@@ -131,6 +141,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
     bench.pool.close()
     bench.pool = None
     rows.append(row4_load.run(bench))
+    rows.append(row9_reserve_open_orders.run(bench))  # in this process, before the HTTP rows start
 
     ours, bench.ours_port = services.start_gunicorn(config, "config.settings", "gunicorn-ours", bench.log_dir)
     bench.processes.append(ours)
@@ -218,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "staleness_rate",
             "gunicorn_workers",
             "quick",
+            "only",
         )
     }
     path = write_json(rows, settings, started)

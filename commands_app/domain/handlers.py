@@ -3,7 +3,7 @@
 from commands_app.domain import commands as c
 from commands_app.domain.customer import Customer
 from commands_app.domain.order import Order
-from commands_app.domain.product import Product
+from commands_app.domain.product import Product, StockHold, stock_hold_stream_id
 from commands_app.framework.bus import CommandBus
 from commands_app.framework.errors import DomainError
 from commands_app.framework.handlers import AggregateHandler
@@ -15,6 +15,31 @@ def place_order(order: Order, command: c.PlaceOrder, repository: AggregateReposi
     if not repository.load(Customer, command.customer_id).exists:
         raise DomainError(f"No customer with id {command.customer_id}; register the customer first.")
     order.place(command.customer_id, command.items)
+
+
+def hold_of(product: Product, command: c.OrderStockCommand, repository: AggregateRepository) -> StockHold:
+    """The order's hold of this product, as its own stream says (a few events: never snapshotted)."""
+    return repository.load(StockHold, stock_hold_stream_id(product.sku, command.order_id))
+
+
+def reserve_stock(product: Product, command: c.ReserveStock, repository: AggregateRepository) -> list[StockHold]:
+    hold = hold_of(product, command, repository)
+    product.reserve(command.order_id, command.quantity, hold)
+    return [hold]
+
+
+def release_stock(product: Product, command: c.ReleaseStock, repository: AggregateRepository) -> list[StockHold]:
+    hold = hold_of(product, command, repository)
+    product.release(command.order_id, hold)
+    return [hold]
+
+
+def ship_reserved_stock(
+    product: Product, command: c.ShipReservedStock, repository: AggregateRepository
+) -> list[StockHold]:
+    hold = hold_of(product, command, repository)
+    product.ship_reserved(command.order_id, hold)
+    return [hold]
 
 
 def register_domain_handlers(bus: CommandBus, repository: AggregateRepository) -> None:
@@ -31,6 +56,7 @@ def register_domain_handlers(bus: CommandBus, repository: AggregateRepository) -
     bus.register(c.ConfirmOrder, handler(Order, lambda a, cmd, _: a.confirm()))
     bus.register(c.AddProduct, handler(Product, lambda a, cmd, _: a.add(cmd.sku, cmd.name, cmd.price), creates=True))
     bus.register(c.RestockProduct, handler(Product, lambda a, cmd, _: a.restock(cmd.quantity)))
-    bus.register(c.ReserveStock, handler(Product, lambda a, cmd, _: a.reserve(cmd.order_id, cmd.quantity)))
-    bus.register(c.ReleaseStock, handler(Product, lambda a, cmd, _: a.release(cmd.order_id)))
-    bus.register(c.ShipReservedStock, handler(Product, lambda a, cmd, _: a.ship_reserved(cmd.order_id)))
+    # The stock commands change the product and the order's hold of it, in one transaction.
+    bus.register(c.ReserveStock, handler(Product, reserve_stock))
+    bus.register(c.ReleaseStock, handler(Product, release_stock))
+    bus.register(c.ShipReservedStock, handler(Product, ship_reserved_stock))

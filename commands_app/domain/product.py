@@ -1,20 +1,33 @@
-"""The `Product` aggregate and its events: a sku's name and price, its stock, and reservations per order.
+"""The `Product` aggregate and `StockHold`, with their events: a sku's stock, and what is held per order.
 
 A product's stream id is its sku (`product_stream_id`), so "the product with this sku" is one
 stream and two `AddProduct` for one sku collide on the store's version check.
 
 Stock moves in three ways: a restock adds units on hand; a reservation holds units for one
 order (reserved units are not available to others); shipping an order takes its reserved
-units out of the warehouse (on hand and reserved both fall). Reservations are keyed by order
-id and set to an exact quantity, so asking again for what an order already holds, or
-releasing what it no longer holds, changes nothing: the saga can repeat any step.
+units out of the warehouse (on hand and reserved both fall).
+
+What one order holds of one product is its own small stream, a `StockHold`
+(`stock_hold_stream_id`), so the product's state is a few totals whatever the number of open
+orders: loading it, checking it and snapshotting it cost the same for 100 open orders as for
+100,000. Every change of a hold is two events appended in one transaction: the product's
+(`StockReserved`, `StockReleased`, `StockShipped`, whose stream version is what keeps two
+reservations decided on the same stock from both landing) and the hold's (`StockHoldChanged`,
+the exact quantity now held, whose version keeps a repeated step from landing twice).
+Reservations are set to an exact quantity per order, so asking again for what an order
+already holds, or releasing what it no longer holds, changes nothing: the saga can repeat any step.
+
+Product streams written before holds had streams of their own (stock events of schema 1)
+kept every order's hold in the product's state. Those holds are still read from there
+(`Product.legacy_holds`, built only from schema-1 events, so it can only shrink), until the
+order's hold is next changed and its own stream takes over.
 """
 
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, ClassVar
 
 from commands_app.domain.limits import MAX_STOCK
 from commands_app.domain.registry import domain_aggregates, domain_events
@@ -22,11 +35,18 @@ from commands_app.framework.aggregate import Aggregate
 from commands_app.framework.errors import DomainError
 
 PRODUCT_STREAM_PREFIX = "product:"
+STOCK_HOLD_STREAM_PREFIX = "stock-hold:"
 
 
 def product_stream_id(sku: str) -> str:
     """The stream of the product with this sku (orders and customers have UUIDs; this prefix keeps them apart)."""
     return f"{PRODUCT_STREAM_PREFIX}{sku}"
+
+
+def stock_hold_stream_id(sku: str, order_id: uuid.UUID | str) -> str:
+    """The stream of what one order holds of one product. The order id (fixed length) comes
+    first, so any sku after it keeps the id unambiguous."""
+    return f"{STOCK_HOLD_STREAM_PREFIX}{order_id}:{sku}"
 
 
 class OutOfStock(DomainError):
@@ -49,38 +69,95 @@ class ProductRestocked:
     quantity: int
 
 
-@domain_events.register
 @dataclass(frozen=True)
-class StockReserved:
-    """`quantity` more units held for `order_id` (added to what it already held)."""
+class StockChange:
+    """A product's stock moved for one order by `quantity`; the order then holds `held` units.
+
+    Schema 2 added `held`, written in the same transaction as the order's `StockHoldChanged`.
+    Schema-1 rows read with `held=None`: they were written when the product stream itself was
+    the record of every order's hold (see `Product.legacy_holds`).
+    """
 
     order_id: uuid.UUID
     quantity: int
+    held: int | None = None
+
+    schema_version: ClassVar[int] = 2
 
 
 @domain_events.register
 @dataclass(frozen=True)
-class StockReleased:
+class StockReserved(StockChange):
+    """`quantity` more units held for `order_id`."""
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class StockReleased(StockChange):
     """`quantity` units held for `order_id` are available again."""
 
-    order_id: uuid.UUID
-    quantity: int
+
+@domain_events.register
+@dataclass(frozen=True)
+class StockShipped(StockChange):
+    """The `quantity` units held for `order_id` left with its shipment: on hand and reserved both fall."""
 
 
 @domain_events.register
 @dataclass(frozen=True)
-class StockShipped:
-    """The `quantity` units held for `order_id` left with its shipment: on hand and reserved both fall."""
+class StockHoldChanged:
+    """`order_id` now holds exactly `held` units of `sku` (0: nothing, released or shipped)."""
 
+    sku: str
     order_id: uuid.UUID
-    quantity: int
+    held: int
+
+
+@domain_aggregates.register
+class StockHold(Aggregate):
+    """What one order holds of one product: a stream of a few events, one per change.
+
+    Changed only by `Product`, in the same command (and transaction) as the product's own event.
+    """
+
+    stream_type = "StockHold"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.sku = ""
+        self.order_id = ""
+        self.held = 0
+
+    def change(self, sku: str, order_id: uuid.UUID, held: int) -> None:
+        self.raise_event(StockHoldChanged(sku=sku, order_id=order_id, held=held))
+
+    # Never snapshotted (a hold has a handful of events); these hooks serve time travel and the admin.
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {"sku": self.sku, "order_id": self.order_id, "held": self.held}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        self.sku, self.order_id, self.held = str(state["sku"]), str(state["order_id"]), int(state["held"])
+
+    @singledispatchmethod
+    def apply(self, event: object) -> None:
+        super().apply(event)
+
+    @apply.register
+    def _(self, event: StockHoldChanged) -> None:
+        self.sku, self.order_id, self.held = event.sku, str(event.order_id), event.held
 
 
 @domain_aggregates.register
 class Product(Aggregate):
-    """A product: its sku, name and price, units on hand and units reserved per order."""
+    """A product: its sku, name and price, units on hand and units reserved in total.
+
+    Per-order holds live in `StockHold` streams; the commands that change one take the
+    order's loaded `StockHold` and change it together with the product.
+    """
 
     stream_type = "Product"
+    snapshot_schema_version = 2  # 2: totals and legacy holds instead of every open reservation
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -88,18 +165,20 @@ class Product(Aggregate):
         self.name = ""
         self.price = Decimal("0")
         self.on_hand = 0
-        self.reservations: dict[str, int] = {}  # order id -> units held for it
-
-    @property
-    def reserved(self) -> int:
-        return sum(self.reservations.values())
+        self.reserved = 0
+        # Order id -> units held, for holds recorded by schema-1 events only (before holds had
+        # streams). Never grows from new events; an entry leaves when its order's hold changes.
+        self.legacy_holds: dict[str, int] = {}
 
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
 
-    def reserved_for(self, order_id: uuid.UUID | str) -> int:
-        return self.reservations.get(str(order_id), 0)
+    def held_for(self, order_id: uuid.UUID | str, hold: StockHold) -> int:
+        """Units held for the order (`hold` is its `StockHold` of this product): the hold stream's
+        figure once it has one, else what schema-1 events recorded here (usually nothing)."""
+        self.check_hold_is_ours(order_id, hold)
+        return hold.held if hold.exists else self.legacy_holds.get(str(order_id), 0)
 
     # Commands.
 
@@ -114,11 +193,11 @@ class Product(Aggregate):
             )
         self.raise_event(ProductRestocked(quantity=quantity))
 
-    def reserve(self, order_id: uuid.UUID, quantity: int) -> None:
+    def reserve(self, order_id: uuid.UUID, quantity: int, hold: StockHold) -> None:
         """Hold exactly `quantity` units for the order: more, fewer, or (same quantity) nothing new."""
-        held = self.reserved_for(order_id)
+        held = self.held_for(order_id, hold)
         if quantity < held:
-            self.raise_event(StockReleased(order_id=order_id, quantity=held - quantity))
+            self.raise_event(StockReleased(order_id=order_id, quantity=held - quantity, held=quantity))
         elif quantity > held:
             needed = quantity - held
             if needed > self.available:
@@ -126,19 +205,27 @@ class Product(Aggregate):
                     f"Product {self.sku!r} has {self.available} units available; order {order_id} needs "
                     f"{needed} more to hold {quantity}."
                 )
-            self.raise_event(StockReserved(order_id=order_id, quantity=needed))
+            self.raise_event(StockReserved(order_id=order_id, quantity=needed, held=quantity))
+        else:
+            return
+        hold.change(self.sku, order_id, quantity)
 
-    def release(self, order_id: uuid.UUID) -> None:
+    def release(self, order_id: uuid.UUID, hold: StockHold) -> None:
         """Make everything held for the order available again (nothing held: nothing happens)."""
-        self.reserve(order_id, 0)
+        self.reserve(order_id, 0, hold)
 
-    def ship_reserved(self, order_id: uuid.UUID) -> None:
+    def ship_reserved(self, order_id: uuid.UUID, hold: StockHold) -> None:
         """The order's reserved units leave the warehouse (nothing held, e.g. shipped already: nothing happens)."""
-        held = self.reserved_for(order_id)
+        held = self.held_for(order_id, hold)
         if held:
-            self.raise_event(StockShipped(order_id=order_id, quantity=held))
+            self.raise_event(StockShipped(order_id=order_id, quantity=held, held=0))
+            hold.change(self.sku, order_id, 0)
 
-    # Snapshots: open reservations only, so the state stays as small as the open orders.
+    def check_hold_is_ours(self, order_id: uuid.UUID | str, hold: StockHold) -> None:
+        if hold.id != stock_hold_stream_id(self.sku, order_id):
+            raise ValueError(f"{hold.id} is not the hold of order {order_id} on product {self.sku!r}")
+
+    # Snapshots: a few totals (and the legacy holds, which only shrink), whatever the open orders.
 
     def snapshot_state(self) -> dict[str, Any]:
         return {
@@ -146,16 +233,17 @@ class Product(Aggregate):
             "name": self.name,
             "price": str(self.price),
             "on_hand": self.on_hand,
-            "reservations": dict(self.reservations),
+            "reserved": self.reserved,
+            "legacy_holds": dict(self.legacy_holds),
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
-        reservations = state["reservations"]
-        if not isinstance(reservations, dict) or not all(isinstance(v, int) for v in reservations.values()):
-            raise ValueError(f"product snapshot state has malformed reservations: {reservations!r}")
+        legacy = state["legacy_holds"]
+        if not isinstance(legacy, dict) or not all(isinstance(v, int) for v in legacy.values()):
+            raise ValueError(f"product snapshot state has malformed legacy holds: {legacy!r}")
         self.sku, self.name, self.price = str(state["sku"]), str(state["name"]), Decimal(state["price"])
-        self.on_hand = int(state["on_hand"])
-        self.reservations = {str(order_id): units for order_id, units in reservations.items()}
+        self.on_hand, self.reserved = int(state["on_hand"]), int(state["reserved"])
+        self.legacy_holds = {str(order_id): units for order_id, units in legacy.items()}
 
     # State changes.
 
@@ -173,21 +261,28 @@ class Product(Aggregate):
 
     @apply.register
     def _(self, event: StockReserved) -> None:
-        order_id = str(event.order_id)
-        self.reservations[order_id] = self.reservations.get(order_id, 0) + event.quantity
+        self.reserved += event.quantity
+        self._follow_hold(event, +event.quantity)
 
     @apply.register
     def _(self, event: StockReleased) -> None:
-        self._take_from_reservation(str(event.order_id), event.quantity)
+        self.reserved -= event.quantity
+        self._follow_hold(event, -event.quantity)
 
     @apply.register
     def _(self, event: StockShipped) -> None:
-        self._take_from_reservation(str(event.order_id), event.quantity)
+        self.reserved -= event.quantity
         self.on_hand -= event.quantity
+        self._follow_hold(event, -event.quantity)
 
-    def _take_from_reservation(self, order_id: str, quantity: int) -> None:
-        left = self.reservations.get(order_id, 0) - quantity
+    def _follow_hold(self, event: StockChange, change: int) -> None:
+        order_id = str(event.order_id)
+        if event.held is not None:
+            # Written with the order's own hold stream, which is its record from now on.
+            self.legacy_holds.pop(order_id, None)
+            return
+        left = self.legacy_holds.get(order_id, 0) + change  # schema 1: this stream is the record
         if left > 0:
-            self.reservations[order_id] = left
+            self.legacy_holds[order_id] = left
         else:
-            self.reservations.pop(order_id, None)
+            self.legacy_holds.pop(order_id, None)

@@ -17,3 +17,13 @@ def order_placed_gains_total(data: dict) -> dict:
     """Schema 2 added `total` (money as a string), the sum of the lines as placed."""
     total = sum((int(line["quantity"]) * Decimal(str(line["unit_price"])) for line in data["lines"]), Decimal("0"))
     return {**data, "total": str(total)}
+
+
+@upcasters.register("StockReserved", from_version=1)
+@upcasters.register("StockReleased", from_version=1)
+@upcasters.register("StockShipped", from_version=1)
+def stock_change_gains_held(data: dict) -> dict:
+    """Schema 2 added `held`, what the order holds after the change, written with the order's
+    own `StockHold` stream. Schema 1 recorded holds in the product stream alone: `None` says so,
+    and `Product` keeps such holds in `legacy_holds`."""
+    return {**data, "held": None}

@@ -1,7 +1,10 @@
 """`AggregateHandler`: load the target aggregate, run one domain method, save its events."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
+
+from django.db import transaction
 
 from commands_app.framework.aggregate import Aggregate
 from commands_app.framework.bus import CommandContext, CommandResult
@@ -10,14 +13,18 @@ from commands_app.framework.errors import AggregateAlreadyExists, AggregateNotFo
 from commands_app.framework.repository import AggregateRepository
 from eventstore.store import ConcurrencyError
 
-Execute = Callable[[Any, Any, AggregateRepository], None]
+# Returns nothing, or the other aggregates it changed (saved with the target, in one transaction).
+Execute = Callable[[Any, Any, AggregateRepository], Iterable[Aggregate] | None]
 
 
 class AggregateHandler:
     """The handler most commands need (go-mink's `AggregateHandler`).
 
     `execute(aggregate, command, repository)` calls a domain method; it may load other
-    aggregates through the repository to check a rule, but saves only the target.
+    aggregates through the repository to check a rule. It saves the target, plus any other
+    aggregates `execute` returns (a rule that spans two streams, like a product's stock and one
+    order's hold of it): all in one transaction, the target first, each at the version it was
+    loaded at, so a concurrent writer to any of them makes the whole command conflict.
     `creates=True` marks a command that starts a new aggregate.
     """
 
@@ -58,13 +65,22 @@ class AggregateHandler:
             raise AggregateAlreadyExists(f"A {name} with id {aggregate.id} already exists.") from error
 
     def execute_and_save(self, aggregate: Aggregate, command: Command, context: CommandContext) -> CommandResult:
-        self.execute(aggregate, command, self.repository)
-        raised = [type(event).__name__ for event in aggregate.pending_events]
+        also_changed = self.execute(aggregate, command, self.repository) or ()
+        changed = [a for a in (aggregate, *also_changed) if a.pending_events]
+        raised = [type(event).__name__ for a in changed for event in a.pending_events]
         if not raised:
             # The aggregate is already as the command asks (a repeated saga step): nothing to
             # write. The log's head as position keeps read-your-writes safe for the caller.
             head = self.repository.store.head()
             return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=head, events=[])
-        result = self.repository.save(aggregate, context.event_metadata(command))
-        # No position yet: the log assigns it as the transaction commits (`TransactionMiddleware` reads it then).
-        return CommandResult(aggregate_id=aggregate.id, version=result.version, position=None, events=raised)
+        metadata = context.event_metadata(command)
+        # Several streams commit together or not at all (TransactionMiddleware usually has a
+        # transaction open already; no savepoint, which would cost two round trips).
+        several = len(changed) > 1 and not transaction.get_connection(self.repository.store.using).in_atomic_block
+        with transaction.atomic(using=self.repository.store.using) if several else nullcontext():
+            for changed_aggregate in changed:
+                self.repository.save(changed_aggregate, metadata)
+        # No position yet: the log assigns it as the transaction commits, and `TransactionMiddleware`
+        # reads it then: the position of the target's last event (the streams saved with it are
+        # the target's own bookkeeping, committed in the same transaction).
+        return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=None, events=raised)

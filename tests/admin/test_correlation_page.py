@@ -48,10 +48,11 @@ def test_the_tree_lists_commands_their_events_and_the_saga_step_under_its_cause(
         (1, "OrderPlaced"),
         (2, "reserve-stock"),
         (3, "StockReserved"),
+        (3, "StockHoldChanged"),  # the order's hold of the product, in the same transaction
         (2, "confirm-order"),
         (3, "OrderConfirmed"),
     ]
-    assert (tree.command_count, tree.event_count, tree.truncated) == (4, 4, False)
+    assert (tree.command_count, tree.event_count, tree.truncated) == (4, 5, False)
     commands = [row.command for row in tree.rows if row.command]
     assert [(c.user, c.sent_by_client) for c in commands] == [
         ("ada", True),
@@ -68,7 +69,7 @@ def test_the_page_renders_the_tree_with_users_and_causes(staff_client, request_w
     page = staff_client.get(f"/admin/eventstore/event/correlation/{correlation_id}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "4 commands and 4 events" in html
+    assert "4 commands and 5 events" in html
     assert f'by <span class="command-user">{SAGA_USER}</span>' in html
     placed = request_with_a_saga_step["placed"]
     assert f"caused by OrderPlaced #{placed.position}" in html

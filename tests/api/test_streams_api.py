@@ -92,9 +92,24 @@ def test_a_product_stream_keyed_by_its_sku(api, order):
         "StockReserved",
         "StockShipped",
     ]
-    assert body["state"] == {"sku": "GADGET", "name": "The gadget", "price": "9.99", "on_hand": 0, "reservations": {}}
+    assert body["state"] == {
+        "sku": "GADGET", "name": "The gadget", "price": "9.99", "on_hand": 0, "reserved": 0, "legacy_holds": {}
+    }  # fmt: skip
     as_reserved = api.get("/api/streams/product:GADGET/?version=3").json()["state"]
-    assert (as_reserved["on_hand"], as_reserved["reservations"]) == (1, {order: 1})
+    assert (as_reserved["on_hand"], as_reserved["reserved"]) == (1, 1)
+
+
+def test_an_orders_hold_of_a_product_is_a_stream_of_its_own(api, order):
+    fulfil()
+    body = api.get(f"/api/streams/stock-hold:{order}:GADGET/").json()
+
+    assert body["stream_type"] == "StockHold"
+    assert [(e["event_type"], e["data"]["held"]) for e in body["events"]] == [
+        ("StockHoldChanged", 1),
+        ("StockHoldChanged", 0),
+    ]
+    assert body["state"] == {"sku": "GADGET", "order_id": order, "held": 0}
+    assert api.get(f"/api/streams/stock-hold:{order}:GADGET/?version=1").json()["state"]["held"] == 1
 
 
 def test_a_stream_with_no_aggregate_class_has_events_but_no_state(api):

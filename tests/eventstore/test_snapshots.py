@@ -10,6 +10,7 @@ from commands_app.domain.customer import Customer
 from commands_app.domain.order import Order
 from commands_app.domain.registry import domain_events
 from commands_app.framework.repository import AggregateRepository
+from eventstore import snapshots
 from eventstore.models import Snapshot
 from eventstore.snapshots import SnapshotStore, crosses_threshold, snapshot_every
 from eventstore.store import EventStore
@@ -214,3 +215,14 @@ def test_load_stream_reads_events_exactly_as_the_store_does(repository):
     snapshot, events = SnapshotStore().load_stream(store, order_id, "Order", Order.snapshot_schema_version + 1)
     assert snapshot is None
     assert replayed(events) == replayed(store.load(order_id))
+
+
+def test_a_load_longer_than_its_limit_reads_the_rest(repository, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(snapshots, "LOAD_STREAM_LIMIT", 2)  # the LIMIT keeps PostgreSQL on the index
+    order_id = order_with_items(repository, 4)  # snapshot at 3, version 5
+    expected = vars(full_replay(Order, order_id))
+    with django_assert_num_queries(2):
+        assert vars(repository.load(Order, order_id)) == expected
+    SnapshotStore().delete(order_id)
+    with django_assert_num_queries(2):
+        assert vars(repository.load(Order, order_id)) == expected

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from commands_app.domain import commands as c
 from commands_app.domain.order import Order, OrderLine
-from commands_app.domain.product import Product, product_stream_id
+from commands_app.domain.product import Product, StockHold, product_stream_id, stock_hold_stream_id
 from commands_app.framework.bus import CommandContext
 from commands_app.wiring import aggregate_repository, command_bus
 from eventstore.models import Event
@@ -40,6 +40,12 @@ def run_saga(batch_size: int | None = None) -> int:
 
 def stock(sku: str) -> Product:
     return aggregate_repository().load(Product, product_stream_id(sku))
+
+
+def held(sku: str, order_id: str) -> int:
+    """Units of `sku` held for the order, as the write side decides it (its hold stream, or a legacy hold)."""
+    hold = aggregate_repository().load(StockHold, stock_hold_stream_id(sku, order_id))
+    return stock(sku).held_for(order_id, hold)
 
 
 def status(order_id: str) -> str:

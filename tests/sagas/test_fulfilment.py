@@ -9,7 +9,7 @@ from commands_app.domain import commands as c
 from commands_app.domain.fulfilment import OUT_OF_STOCK
 from commands_app.wiring import command_bus
 from eventstore.models import Checkpoint, Event
-from tests.sagas.shop import cancel_reason, customer, place, product, run_saga, status, stock
+from tests.sagas.shop import cancel_reason, customer, held, place, product, run_saga, status, stock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -25,7 +25,7 @@ def test_an_order_in_stock_is_reserved_then_confirmed():
 
     assert status(order) == "confirmed"
     assert (stock("PEN").on_hand, stock("PEN").reserved, stock("PEN").available) == (10, 4, 6)
-    assert stock("INK").reserved_for(order) == 1
+    assert held("INK", order) == 1
 
 
 def test_every_event_it_causes_carries_the_customers_correlation_and_its_cause():
@@ -36,12 +36,13 @@ def test_every_event_it_causes_carries_the_customers_correlation_and_its_cause()
     run_saga()
 
     caused = Event.objects.filter(position__gt=placed.position).order_by("position")
-    assert [e.event_type for e in caused] == ["StockReserved", "OrderConfirmed"]
+    # The reservation is two events in one transaction: the product's and the order's hold of it.
+    assert [e.event_type for e in caused] == ["StockReserved", "StockHoldChanged", "OrderConfirmed"]
     for event in caused:
         assert event.metadata["correlation_id"] == "req-7"
         assert event.metadata["causation_id"] == str(placed.event_id)
         assert event.metadata["user"] == SAGA_USER
-    assert [e.metadata["command"] for e in caused] == ["reserve-stock", "confirm-order"]
+    assert [e.metadata["command"] for e in caused] == ["reserve-stock", "reserve-stock", "confirm-order"]
 
 
 def test_a_sku_that_is_no_product_cancels_the_order_as_out_of_stock_and_releases_the_rest():
@@ -51,7 +52,7 @@ def test_a_sku_that_is_no_product_cancels_the_order_as_out_of_stock_and_releases
     run_saga()
 
     assert (status(order), cancel_reason(order)) == ("cancelled", OUT_OF_STOCK)
-    assert stock("PEN").available == 10 and stock("PEN").reserved_for(order) == 0
+    assert stock("PEN").available == 10 and held("PEN", order) == 0
     pen_events = Event.objects.filter(stream_id="product:PEN").values_list("event_type", flat=True)
     assert list(pen_events)[-2:] == ["StockReserved", "StockReleased"]
     assert Checkpoint.objects.get(name="order_fulfilment").state == "running"  # a refusal is no poison
@@ -78,7 +79,7 @@ def test_shipping_turns_the_reservation_into_a_deduction():
 
     pen = stock("PEN")
     assert (pen.on_hand, pen.reserved, pen.available) == (6, 0, 6)
-    assert Event.objects.filter(event_type="StockShipped").get().data == {"order_id": order, "quantity": 4}
+    assert Event.objects.filter(event_type="StockShipped").get().data == {"order_id": order, "quantity": 4, "held": 0}
 
 
 def test_cancelling_a_confirmed_order_releases_its_stock():
@@ -105,7 +106,7 @@ def test_a_line_added_to_a_confirmed_order_is_reserved_before_it_is_confirmed_ag
     run_saga()
 
     assert status(order) == "confirmed"
-    assert (stock("PEN").reserved_for(order), stock("INK").reserved_for(order)) == (0, 2)
+    assert (held("PEN", order), held("INK", order)) == (0, 2)
 
 
 def test_an_empty_order_waits_for_lines():

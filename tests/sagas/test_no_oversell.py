@@ -2,6 +2,8 @@
 
 The guard is the product's stream version: two reservations decided on the same stock
 cannot both be appended, and the loser is decided again on the newer stock (retry on conflict).
+The same step sent at once by several senders lands once: the order's hold stream (written in
+the same transaction) is at the version each of them loaded only for the first.
 """
 
 import threading
@@ -12,12 +14,12 @@ import pytest
 from django.db import connection
 
 from commands_app.domain import commands as c
-from commands_app.domain.product import OutOfStock
+from commands_app.domain.product import OutOfStock, Product, stock_hold_stream_id
 from commands_app.wiring import command_bus
 from eventstore.models import Event
 from queries_app.models import ProductStock
 from tests.api.helpers import project
-from tests.sagas.shop import customer, place, product, run_saga, status, stock
+from tests.sagas.shop import customer, held, place, product, run_saga, status, stock
 
 pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL"),
@@ -67,6 +69,31 @@ def test_concurrent_reservations_for_the_last_units_never_oversell(settings):
     assert (last.on_hand, last.reserved, last.available) == (5, 5, 0)
     reserved = Event.objects.filter(stream_id="product:LAST", event_type="StockReserved")
     assert reserved.count() == 5 and len({e.data["order_id"] for e in reserved}) == 5
+
+
+def test_the_same_reservation_sent_at_once_lands_once(settings, monkeypatch):
+    settings.COMMAND_RETRY_MAX_ATTEMPTS = 50
+    product("SAME", 100)
+    order = uuid.uuid4()
+    # Every sender decides on the same loaded state before any of them appends (first attempts only).
+    decided, first_attempt, real_reserve = threading.Barrier(THREADS), threading.local(), Product.reserve
+
+    def reserve_after_everyone_loaded(self, *args):
+        if not getattr(first_attempt, "done", False):
+            first_attempt.done = True
+            decided.wait(30)
+        return real_reserve(self, *args)
+
+    monkeypatch.setattr(Product, "reserve", reserve_after_everyone_loaded)
+
+    def reserve(n: int) -> list[str]:
+        return command_bus().dispatch(c.ReserveStock(sku="SAME", order_id=order, quantity=3)).events
+
+    results = in_threads(reserve, THREADS)
+    assert sorted(map(len, results)) == [0] * (THREADS - 1) + [2], results
+    assert (stock("SAME").reserved, held("SAME", str(order))) == (3, 3)
+    hold_events = Event.objects.filter(stream_id=stock_hold_stream_id("SAME", order))
+    assert list(hold_events.values_list("version", "data__held")) == [(1, 3)]
 
 
 def test_orders_placed_at_once_for_the_last_units_confirm_exactly_as_many_as_there_are():
