@@ -71,14 +71,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: too large a body or a NUL in the URL ends it here.
+    "api.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "api.middleware.APISlashMiddleware",  # CommonMiddleware, without redirecting a POST under /api/ to a GET
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so its process_exception sees a view's or a renderer's exception first.
+    "api.middleware.JSONErrorMiddleware",
 ]
+
+# The most a request body may hold. Commands are small (an order of 200 lines is ~30 KB);
+# a bigger body is a 413 before it is read. deploy/nginx/cqrs.conf has the same limit.
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", str(64 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -168,6 +178,15 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "queries_app.filters.StrictOrderingFilter",
     ],
+    # JSON nested more than a few levels is refused (api.parsers); forms for the browsable API.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # ASCII JSON (\uXXXX escapes): a lone surrogate echoed from the input (an unknown key
+    # "\ud800") cannot be encoded as UTF-8, which made the renderer fail with an HTML 500.
+    "UNICODE_JSON": False,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

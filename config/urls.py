@@ -7,7 +7,6 @@ from drf_spectacular.views import SpectacularAPIView
 from config.api_docs import APIDocsView
 from config.health import healthz
 from config.metrics import metrics
-from config.not_found import not_found
 from config.token_auth import ThrottledObtainAuthToken
 
 urlpatterns = [
@@ -24,4 +23,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
 ]
 
-handler404 = not_found
+# JSON on the API, health and metrics paths; Django's pages elsewhere (api.error_pages).
+handler400 = "api.error_pages.bad_request"
+handler403 = "api.error_pages.permission_denied"
+handler404 = "api.error_pages.not_found"
+handler500 = "api.error_pages.server_error"

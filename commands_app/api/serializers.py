@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from api.serializers import MoneyField, StrictCharField, StrictIntegerField, StrictSerializer
+from api.serializers import BoundedListField, MoneyField, StrictCharField, StrictIntegerField, StrictSerializer
 from commands_app.domain import commands as c
 from commands_app.domain import limits
 from commands_app.domain.order import OrderLine
@@ -82,7 +82,7 @@ class PlaceOrderSerializer(CommandSerializer):
     command_class = c.PlaceOrder
     order_id = serializers.UUIDField(required=False, help_text="Generated when absent.")
     customer_id = serializers.UUIDField()
-    items = serializers.ListField(child=OrderLineSerializer(), max_length=limits.MAX_LINES_PER_ORDER, default=list)
+    items = BoundedListField(child=OrderLineSerializer(), max_length=limits.MAX_LINES_PER_ORDER, default=list)
 
     def to_command(self) -> Command:
         data = dict(self.validated_data)
