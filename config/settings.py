@@ -334,6 +334,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # /healthz: how long to wait for the broker and for a worker's answer to a ping.
 HEALTHZ_BROKER_TIMEOUT = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT", "1"))
 HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "1"))
+# Anonymous /healthz says only ok or failing; staff and `Authorization: Bearer <HEALTHZ_TOKEN>` get the checks.
+HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "")
 # /metrics is for a scraper on a private network; with METRICS_TOKEN set it also wants
 # `Authorization: Bearer <token>`. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client
 # itself) aggregates the metrics of several gunicorn processes.

@@ -2,9 +2,8 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
-from config.api_docs import APIDocsView
+from config.api_docs import APIDocsView, SchemaView
 from config.health import healthz
 from config.metrics import metrics
 from config.token_auth import ThrottledObtainAuthToken
@@ -14,7 +13,7 @@ urlpatterns = [
     path("api/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     # Session login for the browsable API and /api/docs/ (DRF's login view: any user, not only staff).
     path("api/auth/", include("rest_framework.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", APIDocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/commands/", include("commands_app.urls")),
     path("api/streams/", include("commands_app.stream_urls")),

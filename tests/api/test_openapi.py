@@ -42,6 +42,15 @@ def test_the_schema_and_docs_need_a_login():
     assert anonymous.get(docs["Location"]).status_code == 200  # DRF's login page, open to any user
 
 
+@pytest.mark.parametrize("query", ["", "?format=json", "?format=yaml"])
+def test_the_schemas_401_is_json(query):
+    # Found: the anonymous 401 of /api/schema/ was YAML (`detail: Authentication …`).
+    response = APIClient().get(f"/api/schema/{query}")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert "credentials" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("serializer", COMMAND_SERIALIZERS, ids=lambda s: s.command_class.command_type())
 def test_every_command_documents_its_fields_result_and_errors(schema, serializer):
     name = serializer.command_class.command_type()
