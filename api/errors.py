@@ -24,6 +24,7 @@ from commands_app.framework.errors import (
     CommandInvalid,
     DomainError,
 )
+from commands_app.framework.middleware import ConflictPersisted
 from commands_app.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from eventstore.store import ConcurrencyError
 
@@ -105,6 +106,15 @@ def invalid_input_body(errors: Any, opening: str = "Invalid input.") -> dict[str
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ConflictPersisted):
+        return Response(
+            {
+                "detail": f"Busy: others kept writing to {exc.stream_id} while this command was tried "
+                f"{exc.attempts} times. Nothing was written; send it again."
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, ConcurrencyError):
         return Response(
             {"detail": f"Conflict: {exc}. Reload and try again.", "current_version": exc.actual_version},
