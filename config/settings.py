@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login lockout (config.login_lockout)
     "eventstore",
     "commands_app",
     "queries_app",
@@ -81,9 +82,25 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login form (config.login_lockout)
     # Innermost, so its process_exception sees a view's or a renderer's exception first.
     "api.middleware.JSONErrorMiddleware",
 ]
+
+# Login lockout on every form and endpoint that checks a password (django-axes): after
+# LOGIN_FAILURE_LIMIT failures for one account (from anywhere) or from one address (for any
+# account), its logins are refused for LOGIN_LOCKOUT_MINUTES, the right password included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out attempt before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each alone: per address, and per account
+# A success must not wipe the count: an attacker with one real account would reset the address's.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"  # the address the throttles count (NUM_PROXIES)
+AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
 
 # The most a request body may hold. Commands are small (an order of 200 lines is ~30 KB);
 # a bigger body is a 413 before it is read. deploy/nginx/cqrs.conf has the same limit.
