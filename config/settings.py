@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",  # login lockout (config.login_lockout)
+    "csp",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "eventstore",
     "commands_app",
     "queries_app",
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # answers a locked-out login form (config.login_lockout)
     # Innermost, so its process_exception sees a view's or a renderer's exception first.
     "api.middleware.JSONErrorMiddleware",
@@ -101,6 +103,23 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each alone: per address,
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"  # the address the throttles count (NUM_PROXIES)
 AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
+
+# Content-Security-Policy on every page (django-csp): scripts only from this origin, as files
+# (the admin's and Swagger UI's are; /api/docs/ loads its start-up script from itself), so an
+# injected <script> cannot run. Inline styles stay allowed: the admin's own templates and
+# Swagger UI set style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # The most a request body may hold. Commands are small (an order of 200 lines is ~30 KB);
 # a bigger body is a 413 before it is read. deploy/nginx/cqrs.conf has the same limit.
