@@ -13,4 +13,6 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Worker settings and Prometheus multiprocess mode: gunicorn.conf.py. Meant to run behind the
+# buffering proxy in deploy/nginx/ (docker-compose.yml does), never exposed to clients directly.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]

@@ -14,6 +14,7 @@ TEST_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs_read
 
 install: $(STAMP)
 	@bash scripts/install-chromium.sh  # the admin's browser test drives Debian's chromium
+	@bash scripts/install-nginx.sh  # the reverse-proxy test runs Debian's nginx with deploy/nginx/
 
 # requirements-bench.txt too: the suite runs a quick benchmark to keep the harness working.
 $(STAMP): requirements.txt requirements-bench.txt

@@ -9,6 +9,8 @@ import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -22,6 +24,7 @@ from commands_app.framework.errors import (
     CommandInvalid,
     DomainError,
 )
+from commands_app.framework.middleware import ConflictPersisted
 from commands_app.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from eventstore.store import ConcurrencyError
 
@@ -58,7 +61,60 @@ def summarize(errors: Any, prefix: str = "") -> list[str]:
     return [f"{prefix.rstrip('.')}: {errors}" if prefix else str(errors)]
 
 
+# An error body names at most this many messages, and counts the rest: refusing a body of
+# 20,000 unknown fields must not cost an answer 25 MB long.
+MAX_ERROR_MESSAGES = 20
+
+
+def first_errors(errors: Any, budget: list[int]) -> Any:
+    """`errors` cut down to the first `budget[0]` messages, in order, keeping its nesting (budget is spent)."""
+    if isinstance(errors, dict):
+        kept = {}
+        for key, value in errors.items():
+            if budget[0] <= 0:
+                break
+            kept[key] = first_errors(value, budget)
+        return kept
+    if isinstance(errors, list):
+        kept = []
+        for item in errors:
+            if budget[0] <= 0:
+                break
+            kept.append(first_errors(item, budget))
+        return kept
+    budget[0] -= 1
+    return errors
+
+
+def count_errors(errors: Any) -> int:
+    if isinstance(errors, dict):
+        return sum(count_errors(value) for value in errors.values())
+    if isinstance(errors, list):
+        return sum(count_errors(item) for item in errors)
+    return 1
+
+
+def invalid_input_body(errors: Any, opening: str = "Invalid input.") -> dict[str, Any]:
+    """The 400 body: `detail` and `errors` with the first `MAX_ERROR_MESSAGES` messages, `error_count` when cut."""
+    total = count_errors(errors)
+    kept = first_errors(errors, [MAX_ERROR_MESSAGES])
+    body: dict[str, Any] = {"detail": f"{opening} " + " ".join(summarize(kept)), "errors": kept}
+    if total > MAX_ERROR_MESSAGES:
+        body["detail"] += f" ({total - MAX_ERROR_MESSAGES:,} more not shown.)"
+        body["error_count"] = total
+    return body
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ConflictPersisted):
+        return Response(
+            {
+                "detail": f"Busy: others kept writing to {exc.stream_id} while this command was tried "
+                f"{exc.attempts} times. Nothing was written; send it again."
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, ConcurrencyError):
         return Response(
             {"detail": f"Conflict: {exc}. Reload and try again.", "current_version": exc.actual_version},
@@ -68,16 +124,18 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         code = next(code for error_type, code in STATUS_BY_ERROR if isinstance(exc, error_type))
         body: dict[str, Any] = {"detail": exc.detail}
         if isinstance(exc, CommandInvalid):
-            body["errors"] = exc.errors
+            body = invalid_input_body(exc.errors, "Invalid command.")
         if isinstance(exc, CommandFailed):
             body["error_id"] = exc.error_id
         return Response(body, status=code)
+    if isinstance(exc, RequestDataTooBig):  # read past Content-Length, e.g. a body sent in chunks
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        return Response({"detail": f"The request body is larger than {limit:,} bytes."}, status=413)
     response = drf_exception_handler(exc, context)
     if response is None:
         return unexpected_error(exc, context)
     if isinstance(exc, ValidationError):
-        errors = response.data
-        response.data = {"detail": "Invalid input. " + " ".join(summarize(errors)), "errors": errors}
+        response.data = invalid_input_body(response.data)
     return response
 
 
@@ -114,7 +172,11 @@ class InvalidInputErrorSerializer(ErrorSerializer):
 
     errors = serializers.JSONField(
         required=False,
-        help_text='Messages by field, e.g. {"email": ["Enter a valid email address."]}; nested for lists.',
+        help_text='Messages by field, e.g. {"email": ["Enter a valid email address."]}; nested for lists. '
+        f"At most {MAX_ERROR_MESSAGES}, the first ones.",
+    )
+    error_count = serializers.IntegerField(
+        required=False, help_text=f"How many messages there were in all, when more than the {MAX_ERROR_MESSAGES} shown."
     )
 
 

@@ -26,6 +26,7 @@ GENERIC_ERRORS = {
     "401": (ErrorSerializer, "No valid credentials: send a token or a session cookie."),
     "403": (ErrorSerializer, "Logged in, but not allowed to do this."),
     "404": (ErrorSerializer, "Nothing is stored under this id."),
+    "413": (ErrorSerializer, "The body is larger than the service reads (`REQUEST_BODY_MAX_BYTES`, 64 KiB)."),
     "415": (ErrorSerializer, "The body is in a media type this endpoint does not read."),
     "429": (ErrorSerializer, "Too many requests from this user: wait the seconds `Retry-After` says."),
     "503": (ErrorSerializer, "`min_position` not reached in time: the detail names the projection; see `Retry-After`."),
@@ -79,7 +80,7 @@ class ProjectAutoSchema(AutoSchema):
         if has_path:
             codes.append("404")
         if "requestBody" in operation:
-            codes.append("415")
+            codes += ["413", "415"]
         if self.view.get_throttles():
             codes.append("429")
         if any(p["name"] == "min_position" for p in operation.get("parameters", [])):

@@ -48,3 +48,16 @@ class MoneyField(serializers.DecimalField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+class BoundedListField(serializers.ListField):
+    """A `ListField` that counts before it validates: over `max_length` is refused at once.
+
+    DRF validates every element and only then checks the length, so a body of a million
+    items kept a worker busy for as long as it took to refuse them all, one error each.
+    """
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)

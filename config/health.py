@@ -1,12 +1,15 @@
 """`/healthz`: can this deployment do its work? JSON, for compose and orchestrators.
 
 Outside `/api/` and without authentication: probes carry no credentials. It answers 200
-when every check passes and 503 otherwise, naming the parts that are wrong in `failing`.
-It tells only states and numbers, never error texts from the log, since anyone who can
-reach it may read it. Each check has its own short timeout, so a dead broker or worker
-makes the answer a 503, not a hung probe.
+when every check passes and 503 otherwise. Anyone gets only `{"status": "ok"}` or
+`{"status": "failing"}`; the checks (which parts fail, worker host names, database aliases,
+each subscriber's position) are for staff sessions and for `Authorization: Bearer
+<HEALTHZ_TOKEN>`, since anyone who can reach the service can read the anonymous answer.
+Even then it tells only states and numbers, never error texts from the log. Each check has
+its own short timeout, so a dead broker or worker makes the answer a 503, not a hung probe.
 """
 
+import hmac
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +19,8 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 
+from api.probes import probe_endpoint
 from eventstore.models import Checkpoint
 from eventstore.operations import subscriber_statuses
 
@@ -89,8 +92,19 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     return not failing, {"status": "ok" if not failing else "failing", "failing": failing, "checks": checks}
 
 
+def may_see_details(request: HttpRequest) -> bool:
+    """Staff (a session, as in the admin), or the bearer of `HEALTHZ_TOKEN` when one is set."""
+    if getattr(request, "user", None) is not None and request.user.is_staff:
+        return True
+    token = settings.HEALTHZ_TOKEN
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 @never_cache
-@require_safe
+@probe_endpoint
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, body = health_report()
+    if not may_see_details(request):
+        body = {"status": body["status"]}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 import commands_app.framework.metrics  # noqa: F401  registers the command metrics in every mode
+from api.probes import probe_endpoint
 from eventstore.operations import subscriber_statuses
 from eventstore.store import EventStore
 
@@ -82,7 +82,7 @@ def authorized(request: HttpRequest) -> bool:
 
 
 @never_cache
-@require_safe
+@probe_endpoint
 def metrics(request: HttpRequest) -> HttpResponse:
     if not authorized(request):
         response = HttpResponse("Send Authorization: Bearer <METRICS_TOKEN>.\n", status=401, content_type="text/plain")

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login lockout (config.login_lockout)
+    "csp",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "eventstore",
     "commands_app",
     "queries_app",
@@ -71,14 +73,58 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: too large a body or a NUL in the URL ends it here.
+    "api.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "api.middleware.APISlashMiddleware",  # CommonMiddleware, without redirecting a POST under /api/ to a GET
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login form (config.login_lockout)
+    # Innermost, so its process_exception sees a view's or a renderer's exception first.
+    "api.middleware.JSONErrorMiddleware",
 ]
+
+# Login lockout on every form and endpoint that checks a password (django-axes): after
+# LOGIN_FAILURE_LIMIT failures for one account (from anywhere) or from one address (for any
+# account), its logins are refused for LOGIN_LOCKOUT_MINUTES, the right password included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out attempt before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each alone: per address, and per account
+# A success must not wipe the count: an attacker with one real account would reset the address's.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"  # the address the throttles count (NUM_PROXIES)
+AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
+
+# Content-Security-Policy on every page (django-csp): scripts only from this origin, as files
+# (the admin's and Swagger UI's are; /api/docs/ loads its start-up script from itself), so an
+# injected <script> cannot run. Inline styles stay allowed: the admin's own templates and
+# Swagger UI set style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# The most a request body may hold. Commands are small (an order of 200 lines is ~30 KB);
+# a bigger body is a 413 before it is read. deploy/nginx/cqrs.conf has the same limit.
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", str(64 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -174,6 +220,15 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "queries_app.filters.StrictOrderingFilter",
     ],
+    # JSON nested more than a few levels is refused (api.parsers); forms for the browsable API.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # ASCII JSON (\uXXXX escapes): a lone surrogate echoed from the input (an unknown key
+    # "\ud800") cannot be encoded as UTF-8, which made the renderer fail with an HTML 500.
+    "UNICODE_JSON": False,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -321,6 +376,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # /healthz: how long to wait for the broker and for a worker's answer to a ping.
 HEALTHZ_BROKER_TIMEOUT = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT", "1"))
 HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "1"))
+# Anonymous /healthz says only ok or failing; staff and `Authorization: Bearer <HEALTHZ_TOKEN>` get the checks.
+HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "")
 # /metrics is for a scraper on a private network; with METRICS_TOKEN set it also wants
 # `Authorization: Bearer <token>`. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client
 # itself) aggregates the metrics of several gunicorn processes.

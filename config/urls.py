@@ -2,12 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
-from config.api_docs import APIDocsView
+from config.api_docs import APIDocsView, SchemaView
 from config.health import healthz
 from config.metrics import metrics
-from config.not_found import not_found
 from config.token_auth import ThrottledObtainAuthToken
 
 urlpatterns = [
@@ -15,7 +13,7 @@ urlpatterns = [
     path("api/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     # Session login for the browsable API and /api/docs/ (DRF's login view: any user, not only staff).
     path("api/auth/", include("rest_framework.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", APIDocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/commands/", include("commands_app.urls")),
     path("api/streams/", include("commands_app.stream_urls")),
@@ -24,4 +22,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
 ]
 
-handler404 = not_found
+# JSON on the API, health and metrics paths; Django's pages elsewhere (api.error_pages).
+handler400 = "api.error_pages.bad_request"
+handler403 = "api.error_pages.permission_denied"
+handler404 = "api.error_pages.not_found"
+handler500 = "api.error_pages.server_error"

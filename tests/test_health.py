@@ -15,13 +15,23 @@ pytestmark = [
 ]
 
 
+HEALTHZ_TOKEN = "probe-token-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def healthz_token(settings):
+    settings.HEALTHZ_TOKEN = HEALTHZ_TOKEN
+
+
 @pytest.fixture
 def quick_ping(settings):
     settings.HEALTHZ_WORKER_TIMEOUT = 0.3
 
 
-def healthz() -> tuple[int, dict]:
-    response = Client().get("/healthz")  # no credentials: probes carry none
+def healthz(**headers: str) -> tuple[int, dict]:
+    """The detailed answer, as a monitor holding `HEALTHZ_TOKEN` reads it (no session, no DRF token)."""
+    headers.setdefault("HTTP_AUTHORIZATION", f"Bearer {HEALTHZ_TOKEN}")
+    response = Client().get("/healthz", **headers)
     assert response["Content-Type"] == "application/json"
     assert "no-cache" in response["Cache-Control"]
     return response.status_code, response.json()
@@ -70,9 +80,25 @@ def test_an_unreachable_broker_is_named_and_the_worker_is_not_pinged(monkeypatch
 
 
 @pytest.mark.django_db
-def test_only_get_and_head():
-    assert Client().post("/healthz").status_code == 405
-    assert Client().head("/healthz").status_code in (200, 503)
+def test_anonymous_probes_learn_only_up_or_down(quick_ping, staff_client):
+    # Found: anonymous /healthz showed worker host names, database aliases and every subscriber's position.
+    status, body = healthz(HTTP_AUTHORIZATION="")
+    assert (status, body) == (503, {"status": "failing"})
+    assert healthz(HTTP_AUTHORIZATION="Bearer wrong")[1] == {"status": "failing"}
+    assert healthz()[1]["failing"] == ["worker"]  # the token's bearer gets the checks
+    assert staff_client.get("/healthz").json()["failing"] == ["worker"]  # and so does staff
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_other_methods_than_get_and_head_are_405_json(path, method):
+    # Found: POST /healthz was Django's 403 CSRF HTML page (the test client skips CSRF checks unless told).
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert "GET and HEAD" in response.json()["detail"]
+    assert Client().head(path).status_code in (200, 503)
 
 
 # Last in the module: the worker fixture lives until the module ends.

@@ -129,13 +129,14 @@ def test_projections_write_read_models_and_checkpoints_to_the_read_database_and_
 
 
 @two_databases
-def test_healthz_names_an_unreachable_read_database(django_db_blocker, monkeypatch):
+def test_healthz_names_an_unreachable_read_database(django_db_blocker, monkeypatch, settings):
+    settings.HEALTHZ_TOKEN = "probe"
     read = connections["read"]
     with django_db_blocker.unblock():
         read.close()
         monkeypatch.setitem(read.settings_dict, "PORT", "1")  # a real connection attempt where nothing listens
         try:
-            response = Client().get("/healthz")
+            response = Client().get("/healthz", HTTP_AUTHORIZATION="Bearer probe")
         finally:
             read.close()
     body = response.json()
@@ -147,7 +148,8 @@ def test_healthz_names_an_unreachable_read_database(django_db_blocker, monkeypat
 
 # Last in the module: the worker and its autocommit database live until the module ends.
 @two_databases
-def test_a_command_reaches_the_query_api_through_a_worker_with_two_databases(live_api):
+def test_a_command_reaches_the_query_api_through_a_worker_with_two_databases(live_api, settings):
+    settings.HEALTHZ_TOKEN = "probe"
     stock(live_api, "WIDGET", 10)
     stock(live_api, "LAMP", 10)
     customer = register_customer(live_api)
@@ -162,5 +164,5 @@ def test_a_command_reaches_the_query_api_through_a_worker_with_two_databases(liv
     assert count("read", OrderSummary._meta.db_table, f"id = '{order}' AND version >= 2") == 1
     written = f"stream_id = '{order}' AND event_type IN ('OrderPlaced', 'ItemAdded')"  # the saga may add more
     assert count("default", Event._meta.db_table, written) == 2
-    health = live_api.get("/healthz").json()
+    health = Client().get("/healthz", HTTP_AUTHORIZATION="Bearer probe").json()
     assert health["checks"]["database"]["databases"] == ["default", "read"]

@@ -43,9 +43,15 @@ COMMAND_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
         ConflictErrorSerializer,
         description="`expected_version` did not match (reload and retry), or the new aggregate's id is taken.",
     ),
+    413: OpenApiResponse(ErrorSerializer, description="The body is larger than `REQUEST_BODY_MAX_BYTES` (64 KiB)."),
     415: OpenApiResponse(ErrorSerializer, description="The body is not `application/json`."),
     422: OpenApiResponse(ErrorSerializer, description="A rule that needs the aggregate's state refused the command."),
     500: OpenApiResponse(ServerErrorSerializer, description="An unexpected failure; nothing was written."),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="Busy: without `expected_version` a conflict is retried, and others kept writing to the "
+        "aggregate through every try. Nothing was written; send it again after `Retry-After` seconds.",
+    ),
 }
 
 

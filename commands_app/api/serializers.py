@@ -6,9 +6,10 @@ is where its rules live. Both use the limits in `commands_app.domain.limits`.
 
 from typing import Any, ClassVar
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from api.serializers import MoneyField, StrictCharField, StrictIntegerField, StrictSerializer
+from api.serializers import BoundedListField, MoneyField, StrictCharField, StrictIntegerField, StrictSerializer
 from commands_app.domain import commands as c
 from commands_app.domain import limits
 from commands_app.domain.order import OrderLine
@@ -31,7 +32,12 @@ def quantity_field() -> StrictIntegerField:
 
 
 def sku_field() -> StrictCharField:
-    return StrictCharField(max_length=limits.MAX_SKU_LENGTH)
+    """A product's sku: the one rule (`limits.SKU_RULE`), which the schema states as a pattern."""
+    return StrictCharField(
+        max_length=limits.MAX_SKU_LENGTH,
+        validators=[RegexValidator(f"^{limits.SKU_PATTERN.pattern}$", f"Must be {limits.SKU_RULE}")],
+        help_text=limits.SKU_RULE,
+    )
 
 
 def expected_version_field() -> StrictIntegerField:
@@ -82,7 +88,7 @@ class PlaceOrderSerializer(CommandSerializer):
     command_class = c.PlaceOrder
     order_id = serializers.UUIDField(required=False, help_text="Generated when absent.")
     customer_id = serializers.UUIDField()
-    items = serializers.ListField(child=OrderLineSerializer(), max_length=limits.MAX_LINES_PER_ORDER, default=list)
+    items = BoundedListField(child=OrderLineSerializer(), max_length=limits.MAX_LINES_PER_ORDER, default=list)
 
     def to_command(self) -> Command:
         data = dict(self.validated_data)
@@ -102,7 +108,8 @@ class AddItemSerializer(CommandSerializer):
 class RemoveItemSerializer(CommandSerializer):
     command_class = c.RemoveItem
     order_id = serializers.UUIDField()
-    sku = sku_field()
+    # Any sku on the order, including one placed before the sku rule: removing must stay possible.
+    sku = StrictCharField(max_length=limits.MAX_SKU_LENGTH)
     expected_version = expected_version_field()
 
 

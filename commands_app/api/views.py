@@ -4,12 +4,12 @@ import dataclasses
 import uuid
 from typing import Any, ClassVar
 
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.parsers import BoundedJSONParser
 from commands_app.api.permissions import CanSendCommands
 from commands_app.api.serializers import CommandResultSerializer, CommandSerializer
 from commands_app.framework.bus import CommandContext, IdempotencyKey
@@ -62,7 +62,7 @@ class CommandView(APIView):
     permission_classes = [IsAuthenticated, CanSendCommands]
     # A command is a JSON document: form encodings cannot say "a list of objects", and DRF
     # would read `items=…` fields as an empty list (fuzzing found it). Anything else is 415.
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     throttle_scope = "commands"
 
     def get_serializer(self, *args, **kwargs) -> CommandSerializer:  # drf-spectacular and the browsable API use this

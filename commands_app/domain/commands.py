@@ -25,6 +25,17 @@ def check_text(errors: FieldErrors, field_name: str, value: object, max_length: 
         errors.check("\x00" not in value, field_name, "May not contain NUL characters.")
 
 
+def check_sku(errors: FieldErrors, field_name: str, value: object) -> None:
+    """A sku a product may have (`limits.SKU_RULE`), so it can be looked up by URL as it is."""
+    errors.check(
+        isinstance(value, str)
+        and len(value) <= limits.MAX_SKU_LENGTH
+        and limits.SKU_PATTERN.fullmatch(value) is not None,
+        field_name,
+        f"Must be {limits.SKU_RULE}",
+    )
+
+
 def check_email(errors: FieldErrors, field_name: str, value: object) -> None:
     if not errors.check(
         isinstance(value, str) and len(value) <= limits.MAX_EMAIL_LENGTH, field_name, "Must be an email address."
@@ -62,7 +73,7 @@ def check_price(errors: FieldErrors, field_name: str, value: object) -> None:
 def check_line(errors: FieldErrors, prefix: str, line: object) -> None:
     if not errors.check(isinstance(line, OrderLine), prefix, "Must be an order line."):
         return
-    check_text(errors, f"{prefix}.sku", line.sku, limits.MAX_SKU_LENGTH)
+    check_sku(errors, f"{prefix}.sku", line.sku)
     check_quantity(errors, f"{prefix}.quantity", line.quantity)
     check_price(errors, f"{prefix}.unit_price", line.unit_price)
 
@@ -144,7 +155,7 @@ class AddItem(Command):
 
     def check(self, errors: FieldErrors) -> None:
         check_uuid(errors, "order_id", self.order_id)
-        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_sku(errors, "sku", self.sku)
         check_quantity(errors, "quantity", self.quantity)
         check_price(errors, "unit_price", self.unit_price)
 
@@ -166,6 +177,10 @@ class RemoveItem(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ShipOrder(Command):
+    # Without an expected_version the sender asked "ship it if it can be shipped now"; a
+    # conflict (the saga confirming, another ship) is decided again, and may then be a 422.
+    retry_on_conflict: ClassVar[bool] = True
+
     order_id: uuid.UUID
 
     def aggregate_id(self) -> str:
@@ -177,6 +192,8 @@ class ShipOrder(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CancelOrder(Command):
+    retry_on_conflict: ClassVar[bool] = True  # as ShipOrder: "cancel it unless it can no longer be"
+
     order_id: uuid.UUID
     reason: str
 
@@ -213,7 +230,7 @@ class AddProduct(Command):
         return product_stream_id(self.sku)
 
     def check(self, errors: FieldErrors) -> None:
-        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_sku(errors, "sku", self.sku)
         check_text(errors, "name", self.name, limits.MAX_NAME_LENGTH)
         check_price(errors, "price", self.price)
 
@@ -232,7 +249,7 @@ class RestockProduct(Command):
         return product_stream_id(self.sku)
 
     def check(self, errors: FieldErrors) -> None:
-        check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
+        check_sku(errors, "sku", self.sku)
         check_quantity(errors, "quantity", self.quantity)
 
 

@@ -112,6 +112,18 @@ class TransactionMiddleware:
         return result
 
 
+class ConflictPersisted(ConcurrencyError):
+    """A command retried on conflict lost every attempt to concurrent writers; nothing was written.
+
+    Not the client's conflict (it sent no `expected_version`), so the HTTP layer answers it
+    apart from a plain `ConcurrencyError`: a 503 to send again shortly.
+    """
+
+    def __init__(self, conflict: ConcurrencyError, attempts: int) -> None:
+        super().__init__(conflict.stream_id, conflict.expected_version, conflict.actual_version)
+        self.attempts = attempts
+
+
 class RetryOnConflictMiddleware:
     """Runs a command marked `retry_on_conflict` again when a concurrent writer got there first.
 
@@ -131,6 +143,9 @@ class RetryOnConflictMiddleware:
                 return next_handler(command, context)
             except ConcurrencyError as conflict:
                 if not self.may_retry(command, attempt):
+                    # Retryable (as if on a first attempt), only out of attempts: not the sender's conflict.
+                    if attempt >= settings.COMMAND_RETRY_MAX_ATTEMPTS and self.may_retry(command, 0):
+                        raise ConflictPersisted(conflict, attempt) from conflict
                     raise
                 delay = self.backoff(attempt)
                 logger.info(

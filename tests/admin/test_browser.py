@@ -46,7 +46,7 @@ def shop(transactional_db) -> dict:
     return {"customer": customer, "order": order}
 
 
-def test_log_in_filter_the_events_and_read_a_stream_page(live_server, shop, tmp_path):
+def test_log_in_filter_the_events_read_a_stream_page_and_the_docs_under_the_csp(live_server, shop, tmp_path):
     assert CHROMIUM, "CI must have chromium on PATH: `make install` installs Debian's package"
     from playwright.sync_api import sync_playwright  # only where the test runs
 
@@ -56,7 +56,15 @@ def test_log_in_filter_the_events_and_read_a_stream_page(live_server, shop, tmp_
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(15_000)
-            page.goto(f"{live_server.url}/admin/login/?next=/admin/eventstore/event/")
+            # The pages must work under the site's Content-Security-Policy: Chromium reports
+            # every refused script, style or image on the console.
+            refused = []
+            page.on(
+                "console", lambda message: refused.append(message.text) if "Content Security" in message.text else None
+            )
+            page.on("pageerror", lambda error: refused.append(str(error)))
+            login = page.goto(f"{live_server.url}/admin/login/?next=/admin/eventstore/event/")
+            assert "script-src 'self'" in login.headers["content-security-policy"]
             page.fill("#id_username", "operator")
             page.fill("#id_password", PASSWORD)
             page.click("input[type=submit]")
@@ -92,6 +100,13 @@ def test_log_in_filter_the_events_and_read_a_stream_page(live_server, shop, tmp_
             assert [tree.nth(i).get_attribute("class") for i in range(tree.count())] == ["command", "event"] * 3
             assert page.locator(".command-type").all_inner_texts() == ["register-customer", "place-order", "add-item"]
             page.screenshot(path=str(tmp_path / "admin-request-page.png"), full_page=True)
+
+            # Swagger UI, with the same session: it loads the schema and lists the operations.
+            docs = page.goto(f"{live_server.url}/api/docs/")
+            assert "script-src 'self'" in docs.headers["content-security-policy"]
+            page.locator(".opblock-summary-path").first.wait_for()
+            assert page.locator(".opblock").count() >= 10  # every command and query
+            assert refused == [], refused
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000

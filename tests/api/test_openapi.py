@@ -42,6 +42,15 @@ def test_the_schema_and_docs_need_a_login():
     assert anonymous.get(docs["Location"]).status_code == 200  # DRF's login page, open to any user
 
 
+@pytest.mark.parametrize("query", ["", "?format=json", "?format=yaml"])
+def test_the_schemas_401_is_json(query):
+    # Found: the anonymous 401 of /api/schema/ was YAML (`detail: Authentication …`).
+    response = APIClient().get(f"/api/schema/{query}")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert "credentials" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("serializer", COMMAND_SERIALIZERS, ids=lambda s: s.command_class.command_type())
 def test_every_command_documents_its_fields_result_and_errors(schema, serializer):
     name = serializer.command_class.command_type()
@@ -116,12 +125,14 @@ def test_the_docs_render_and_load_only_local_assets(user):
     response = browser.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "SwaggerUIBundle" in html
+    assert "<script>" not in html  # no inline script: the CSP allows script files from this origin only
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets, html
+    startup = "/api/docs/?script="
     for asset in assets:
-        assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
+        assert asset.startswith("/static/drf_spectacular_sidecar/") or asset == startup, asset
         assert browser.get(asset).status_code == 200, asset  # WhiteNoise serves it from the sidecar app
     assert "cdn" not in html.lower() and "https://" not in html
-    assert '"/api/schema/"' in html
+    script = browser.get(startup).content.decode()
+    assert "SwaggerUIBundle" in script and '"/api/schema/"' in script
     assert browser.get("/api/schema/").status_code == 200  # what the page loads, with the same session

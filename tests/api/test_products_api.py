@@ -137,3 +137,35 @@ def test_products_read_your_writes(api, settings):
     project()
     read = api.get(f"/api/products/PEN/?min_position={position}")
     assert read.status_code == 200 and int(read["X-Projection-Position"]) >= position
+
+
+@pytest.mark.parametrize("sku", ["a/b", "../..", "..", ".hidden", "tab\there", "new\nline", "spa ce", "é"])
+def test_a_sku_that_a_url_cannot_reach_as_it_is_is_refused(api, sku):
+    # Found: a sku with "/" (or "../..") was accepted, then unreachable at /api/products/<sku>/
+    # and /api/streams/product:<sku>/.
+    for endpoint, body in [
+        ("add-product", {"sku": sku, "name": "Pen", "price": "1.50"}),
+        ("restock-product", {"sku": sku, "quantity": 1}),
+        (
+            "place-order",
+            {"customer_id": register_customer(api), "items": [{"sku": sku, "quantity": 1, "unit_price": "1"}]},
+        ),
+    ]:
+        response = command(api, endpoint, **body)
+        assert response.status_code == 400, (endpoint, response.json())
+        assert "sku" in response.json()["detail"] and "letters" in response.json()["detail"]
+    assert not Event.objects.exclude(event_type="CustomerRegistered").exists()
+
+
+def test_every_sku_the_rule_allows_is_reachable_by_its_url(api):
+    sku = "Ab-9_x.1"
+    stock(api, sku, 3)
+    project()
+    assert api.get(f"/api/products/{sku}/").json()["available"] == 3
+    assert api.get(f"/api/streams/product:{sku}/").status_code == 200
+
+
+def test_the_schema_states_the_sku_rule(api):
+    schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    for component in ("AddProductRequest", "RestockProductRequest", "OrderLineRequest", "AddItemRequest"):
+        assert schema[component]["properties"]["sku"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9._-]*$", component

@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
-from tests.api.helpers import place_order, register_customer
+from tests.api.helpers import place_confirmed_order, place_order, register_customer
 
 pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent PostgreSQL transactions"),
@@ -109,3 +109,38 @@ def test_retried_and_pinned_commands_side_by_side(api, token):
     assert Counter(r.status_code for r in responses[6:]) <= Counter({200: 1, 409: 6})
     pinned_ok = sum(r.status_code == 200 for r in responses[6:])
     assert Event.objects.filter(stream_id=order).count() == 1 + 6 + pinned_ok
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "extra", "event_type"),
+    [("ship-order", {}, "OrderShipped"), ("cancel-order", {"reason": "changed my mind"}, "OrderCancelled")],
+)
+def test_ship_and_cancel_without_expected_version_are_decided_again_not_409(api, token, endpoint, extra, event_type):
+    # Found: ship-order / cancel-order without expected_version answered 409 with `current_version: null`
+    # when another writer got there first; the README promises 409 only for a given expected_version.
+    order = place_confirmed_order(api, register_customer(api))
+    responses = send_all_at_once(token, [(endpoint, {"order_id": order, **extra})] * CLIENTS)
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 1, 422: CLIENTS - 1}, [r.json() for r in responses]
+    assert all("already" in r.json()["detail"] for r in responses if r.status_code == 422)
+    assert Event.objects.filter(stream_id=order, event_type=event_type).count() == 1
+
+
+def test_a_command_that_loses_every_retry_is_503_with_retry_after_and_writes_nothing(api, token, settings):
+    # Found: add-item once exhausted its retries under saga contention and answered an undocumented 409.
+    settings.COMMAND_RETRY_MAX_ATTEMPTS = 1  # every conflict exhausts the retries at once
+    order = place_order(api, register_customer(api), items=[])
+    bodies = [
+        ("add-item", {"order_id": order, "sku": f"ADD-{n}", "quantity": 1, "unit_price": "1.00"})
+        for n in range(CLIENTS)
+    ]
+
+    responses = send_all_at_once(token, bodies)
+
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) == {200, 503}, [r.json() for r in responses]  # they raced, and some lost
+    for refused in (r for r in responses if r.status_code == 503):
+        assert refused["Retry-After"] == "1"
+        assert "Nothing was written; send it again" in refused.json()["detail"]
+    assert Event.objects.filter(stream_id=order, event_type="ItemAdded").count() == statuses[200]

@@ -148,6 +148,8 @@ def test_needs_authentication(order):
 
 
 def test_an_id_no_stream_can_have_is_404_not_a_server_error(api):
-    for stream_id in ("bad%00id", "x" * 200):
-        response = api.get(f"/api/streams/{stream_id}/")
-        assert response.status_code == 404 and response.json()["detail"]
+    response = api.get(f"/api/streams/{'x' * 200}/")
+    assert response.status_code == 404 and response.json()["detail"]
+    # NUL is refused for every URL before any view (api.middleware): an id that cannot be used, 400.
+    response = api.get("/api/streams/bad%00id/")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]

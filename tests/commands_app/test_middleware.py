@@ -291,6 +291,8 @@ def test_domain_commands_marked_retryable():
         "remove-item",
         "update-customer",
         "restock-product",
+        "ship-order",
+        "cancel-order",
         "reserve-stock",
         "release-stock",
         "ship-reserved-stock",
