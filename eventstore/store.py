@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID, uuid4
 
-from django.db import IntegrityError, connections, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -56,7 +57,8 @@ SELECT e.event_id, %(stream_type)s, %(stream_id)s, current.version + e.n, e.even
               %(metadata)s::jsonb[]) WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, n),
        (SELECT coalesce(max(version), 0) AS version FROM {TABLE} WHERE stream_id = %(stream_id)s) AS current
  WHERE %(expected_version)s::int4 IS NULL OR current.version = %(expected_version)s::int4
-RETURNING version
+ ORDER BY e.n
+RETURNING version, position
 """
 POSITION_SQL = f"SELECT position FROM {TABLE} WHERE stream_id = %s AND version = %s"
 
@@ -241,6 +243,7 @@ class EventStore:
                 # The one place a database uniqueness failure becomes a ConcurrencyError.
                 raise ConcurrencyError(stream_id, expected_version) from error
             if versions:
+                connection.eventstore_last_append = (stream_id, versions[-1])
                 transaction.on_commit(request_wake_up, using=self.using, robust=True)
         if not versions:
             raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
@@ -250,7 +253,14 @@ class EventStore:
         """One prepared INSERT … SELECT: the version check and every row, in one round trip."""
         with hot_cursor(connection) as cursor:
             cursor.execute(APPEND_SQL, rows)
-            return sorted(version for (version,) in cursor.fetchall())
+            appended = cursor.fetchall()
+        if any(position > 0 for _, position in appended):
+            # Numbered at insert: the numbering of migration 0006 is missing, and readers could skip events.
+            raise ImproperlyConfigured(
+                "The event table hands out positions at insert: run `manage.py migrate eventstore` "
+                "(migration 0006 numbers events at commit, which gap-free reading relies on)."
+            )
+        return sorted(version for version, _ in appended)
 
     def _insert_orm(self, rows: dict, events: Sequence[NewEvent]) -> list[int]:
         """SQLite: the database's single writer lock already keeps positions in commit order."""
@@ -274,6 +284,13 @@ class EventStore:
         )
         return [row.version for row in created]
 
+    def last_append(self) -> tuple[str, int] | None:
+        """The stream and version of this connection's latest append (see `forget_last_append`)."""
+        return getattr(connections[self.using], "eventstore_last_append", None)
+
+    def forget_last_append(self) -> None:
+        connections[self.using].eventstore_last_append = None
+
     def commit_and_locate(self, stream_id: str, version: int) -> int | None:
         """Commit the open transaction and read one of its events' position, in one round trip.
 
@@ -281,16 +298,27 @@ class EventStore:
         `atomic` block: the COMMIT and the query after it go out as one pipeline (the
         position exists only once the commit has numbered the rows). Django's own commit at
         the end of the block then finds nothing left to commit and runs the `on_commit`
-        callbacks as usual. Returns None on a database that numbers at insert.
+        callbacks as usual. Returns None on a database that numbers at insert, when the block
+        is already doomed to roll back (Django's commit then rolls back, as it should), and
+        when the COMMIT went through but the read failed (the caller reads it again later).
         """
         connection = connections[self.using]
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or connection.needs_rollback:
             return None
         raw = connection.connection
-        with connection.wrap_database_errors, hot_cursor(connection) as cursor, raw.pipeline():
-            raw.execute("COMMIT", prepare=False)
-            cursor.execute(POSITION_SQL, [str(stream_id), version])
-            row = cursor.fetchone()
+        commit = None
+        try:
+            # Unprepared: a Parse queued behind a COMMIT that fails is skipped by the server,
+            # and psycopg would then believe in a prepared statement that does not exist.
+            with connection.wrap_database_errors, raw.pipeline():
+                commit = raw.execute("COMMIT", prepare=False)
+                row = raw.execute(POSITION_SQL, [str(stream_id), version], prepare=False).fetchone()
+        except DatabaseError:
+            if commit is not None and commit.statusmessage == "COMMIT":
+                return None  # committed; only the read failed
+            raise
+        if commit.statusmessage != "COMMIT":  # an aborted transaction answers COMMIT with ROLLBACK
+            raise DatabaseError(f"the transaction was rolled back at commit ({commit.statusmessage})")
         return row[0] if row is not None and row[0] > 0 else None
 
     def position_of(self, stream_id: str, version: int) -> int | None:

@@ -17,8 +17,8 @@ logger = logging.getLogger(__name__)
 def wake_subscribers(position: int | None = None) -> None:
     """Sent after a commit: catch up every subscriber that is behind the head.
 
-    `position` is only the first of the commits this wake-up may stand for (the others
-    found it pending and sent nothing), so "behind" is measured against the head, read
+    `position` is accepted for messages sent by older versions and ignored: a wake-up
+    stands for every commit that found it pending, so "behind" is measured against the head, read
     after the pending flag is cleared. The first subscriber behind is caught up right
     here (one hop less for it); the others get a task each, so different subscribers run
     in parallel on different worker processes. The checkpoint lock keeps each one to a

@@ -21,6 +21,7 @@ from functools import cache
 
 import redis
 from celery import Celery, current_app
+from celery.signals import worker_process_shutdown
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class _Sender:
         with self._changed:
             self._app = app
             self._requested += 1
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="eventstore-wake-ups", daemon=True)
                 self._thread.start()
             self._changed.notify_all()
@@ -116,6 +117,12 @@ class _Sender:
 
 _sender = _Sender()
 atexit.register(flush_wake_ups, 1.0)  # a management command's last commit still wakes the workers
+
+
+@worker_process_shutdown.connect
+def _flush_before_pool_exit(**kwargs: object) -> None:
+    """A Celery pool process leaves through `os._exit`, past `atexit`: flush its wake-ups first."""
+    flush_wake_ups(1.0)
 
 
 def _clear_flag_quietly(client: redis.Redis, key: str) -> None:

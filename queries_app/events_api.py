@@ -3,8 +3,8 @@
 Events are shown as stored (`schema_version` says which shape `data` has); the read side
 never writes one. Pages are keyset pages over `position` (DRF's `CursorPagination`): a
 cursor says "after position P", so events appended while a client pages through the log
-never shift or repeat a page, and the event store's position lock guarantees no event
-commits later with a lower position than one already seen.
+never shift or repeat a page, and the event store's commit-time numbering guarantees no
+event commits later with a lower position than one already seen.
 """
 
 from typing import Any

@@ -55,6 +55,10 @@ def es_env(config: BenchConfig, create_table: bool = True, db_functions: bool = 
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": config.db_es_fn if db_functions else config.db_es,
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if db_functions else "n",
+        # One connection per client process, as ours has: 8 clients x 2 modes of the library's
+        # default pool (5 + 10 overflow) would run PostgreSQL out of connections.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "1",
         "POSTGRES_HOST": "127.0.0.1",
         "POSTGRES_PORT": "5432",
         "POSTGRES_USER": "postgres",

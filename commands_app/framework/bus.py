@@ -67,8 +67,8 @@ class CommandResult:
 
     aggregate_id: str
     version: int
-    # The global position of the command's last event (everything at or before it is
-    # committed), or the log's head when it wrote nothing. None only while the transaction
+    # The global position of the command's last event, of whichever stream (everything at
+    # or before it is committed), or the log's head when it wrote nothing. None only while the transaction
     # that appended is still open: positions are assigned at commit.
     position: int | None
     events: list[str]

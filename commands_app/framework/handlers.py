@@ -54,7 +54,7 @@ class AggregateHandler:
 
     def create(self, command: Command, context: CommandContext) -> CommandResult:
         # No load: a new aggregate is saved expecting an empty stream, and the store's
-        # version check (under its lock) tells us if the id is taken. One query saved.
+        # version check (part of its INSERT) tells us if the id is taken. One query saved.
         aggregate = self.aggregate_type(command.aggregate_id())
         if command.expected_version not in (None, 0):
             raise ConcurrencyError(aggregate.id, command.expected_version, None)
@@ -81,6 +81,5 @@ class AggregateHandler:
             for changed_aggregate in changed:
                 self.repository.save(changed_aggregate, metadata)
         # No position yet: the log assigns it as the transaction commits, and `TransactionMiddleware`
-        # reads it then: the position of the target's last event (the streams saved with it are
-        # the target's own bookkeeping, committed in the same transaction).
+        # reads it then (the position of the last event appended, whichever stream took it).
         return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=None, events=raised)

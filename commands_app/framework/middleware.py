@@ -101,14 +101,18 @@ class TransactionMiddleware:
 
     def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
         outermost = not transaction.get_connection(self.store.using).in_atomic_block
+        if outermost:
+            self.store.forget_last_append()
         with transaction.atomic(using=self.store.using):
             result = next_handler(command, context)
+            # The command's last event: the last append of this transaction (a command that
+            # saves several streams saves its target's bookkeeping after it), else the result's.
+            last = (self.store.last_append() if outermost else None) or (result.aggregate_id, result.version)
             if outermost and result.position is None and result.events:
                 # The commit and the position in one round trip, as the block's last act.
-                position = self.store.commit_and_locate(result.aggregate_id, result.version)
-                result = dataclasses.replace(result, position=position)
+                result = dataclasses.replace(result, position=self.store.commit_and_locate(*last))
         if result.position is None and result.events:
-            result = dataclasses.replace(result, position=self.store.position_of(result.aggregate_id, result.version))
+            result = dataclasses.replace(result, position=self.store.position_of(*last))
         return result
 
 

@@ -12,8 +12,14 @@ inserted):
   can never pass a row that commits later. Writers now queue only for numbering + commit,
   never for a whole command.
 - The immutability trigger lets exactly that one change through: a provisional position
-  becoming a real one, with every other column untouched. Numbered rows stay immutable.
-- Rows inserted with an explicit positive position (a restore from a dump) keep it.
+  becoming a real one, with every other column untouched, made by the numbering trigger
+  itself (`pg_trigger_depth() > 0`; a session cannot number its own rows). Numbered rows
+  stay immutable.
+- Rows inserted with an explicit positive position (a restore from a dump) keep it: restore
+  with writers stopped, then `setval` the position sequence past the largest position. A
+  restore that disables triggers (`session_replication_role = replica`) leaves rows
+  unnumbered, so it must not be used for this table.
+- The sequence keeps its default `CACHE 1`, so numbers come out in the order they are drawn.
 
 Indexes dropped, because no reader uses them (EXPLAIN of every reader, README
 "Performance"): `stream_type`, `event_type` (each with its `LIKE` twin) and `recorded_at`.
@@ -58,7 +64,8 @@ CREATE TRIGGER eventstore_event_immutable
     FOR EACH ROW EXECUTE FUNCTION eventstore_refuse_change();
 CREATE TRIGGER eventstore_event_immutable_update
     BEFORE UPDATE ON eventstore_event
-    FOR EACH ROW WHEN (NOT (OLD.position < 0 AND NEW.position > 0 AND ({OLD}) IS NOT DISTINCT FROM ({NEW})))
+    FOR EACH ROW WHEN (NOT (pg_trigger_depth() > 0 AND OLD.position < 0 AND NEW.position > 0
+                            AND ({OLD}) IS NOT DISTINCT FROM ({NEW})))
     EXECUTE FUNCTION eventstore_refuse_change();
 """
 

@@ -76,6 +76,8 @@ def test_every_stream_arrives_in_version_order_under_writers_saga_and_idempotent
         first = bus.dispatch(command, context)
         again = bus.dispatch(command, context)
         assert again.replayed and again.position == first.position
+        # Numbered at commit: known at once to the transaction's owner, not inside a caller's transaction.
+        assert (first.position is None) == connection.in_atomic_block
 
     def send_one(rng: random.Random) -> None:
         roll = rng.random()
