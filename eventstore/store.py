@@ -60,6 +60,25 @@ SELECT e.event_id, %(stream_type)s, %(stream_id)s, current.version + e.n, e.even
  ORDER BY e.n
 RETURNING version, position
 """
+# The same for the most common append, one event: plain parameters instead of arrays
+# (psycopg's array adaptation and the server's unnest cost ~0.2 ms of a 1.7 ms command).
+APPEND_ONE_SQL = f"""
+INSERT INTO {TABLE} (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata,
+                     recorded_at)
+SELECT %(event_id)s, %(stream_type)s, %(stream_id)s, current.version + 1, %(event_type)s, %(schema_version)s,
+       %(data)s, %(metadata)s, %(recorded_at)s
+  FROM (SELECT coalesce(max(version), 0) AS version FROM {TABLE} WHERE stream_id = %(stream_id)s) AS current
+ WHERE %(expected_version)s::int4 IS NULL OR current.version = %(expected_version)s::int4
+RETURNING version, position
+"""
+# The one-event statement's parameter for each array of the many-event one.
+ONE_OF = {
+    "event_id": "event_ids",
+    "event_type": "event_types",
+    "schema_version": "schema_versions",
+    "data": "data",
+    "metadata": "metadata",
+}
 POSITION_SQL = f"SELECT position FROM {TABLE} WHERE stream_id = %s AND version = %s"
 
 
@@ -251,8 +270,14 @@ class EventStore:
 
     def _insert_postgresql(self, connection, rows: dict) -> list[int]:
         """One prepared INSERT … SELECT: the version check and every row, in one round trip."""
+        if len(rows["event_ids"]) == 1:
+            params = {key: value for key, value in rows.items() if key not in ONE_OF.values()}
+            params.update({one: rows[many][0] for one, many in ONE_OF.items()})
+            statement = APPEND_ONE_SQL
+        else:
+            statement, params = APPEND_SQL, rows
         with hot_cursor(connection) as cursor:
-            cursor.execute(APPEND_SQL, rows)
+            cursor.execute(statement, params)
             appended = cursor.fetchall()
         if any(position > 0 for _, position in appended):
             # Numbered at insert: the numbering of migration 0006 is missing, and readers could skip events.
