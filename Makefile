@@ -39,13 +39,13 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	SECRET_KEY=$${SECRET_KEY:-test-only-secret}
 
 # The suite with one database, then the `integration` tests again with a separate read
-# database (README "Separate read database"). Exit status 5: ARGS selected no integration test.
+# database (docs/read-database.md). Exit status 5: ARGS selected no integration test.
 test: install
 	READ_DATABASE_URL= $(TEST_ENV) $(PY) -m pytest $(ARGS)
 	$(TEST_ENV) READ_DATABASE_URL=$${READ_DATABASE_URL:-$(TEST_READ_DATABASE_URL)} \
 	$(PY) -m pytest -m integration $(ARGS) || [ $$? -eq 5 ]
 
-# ruff, then the import contracts in pyproject.toml ([tool.importlinter]; README "Architecture").
+# ruff, then the import contracts in pyproject.toml ([tool.importlinter]; docs/architecture.md).
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -55,12 +55,12 @@ format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# Benchmarks against the peers, in one run (README "Performance"); ARGS=--quick for a smoke run.
+# Benchmarks against the peers, in one run (docs/performance.md); ARGS=--quick for a smoke run.
 # Uses the PostgreSQL and Redis that are there; creates and drops its own databases and keys.
 bench: install
 	$(PY) -m bench $(ARGS)
 
-# A steady shop load with the saga running, printed minute by minute (README "Performance");
+# A steady shop load with the saga running, printed minute by minute (docs/performance.md);
 # not part of `make test`. `make soak SOAK_MINUTES=3` for a short one.
 SOAK_MINUTES ?= 30
 soak: install

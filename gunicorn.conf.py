@@ -1,6 +1,6 @@
 """gunicorn's settings for the web service: `gunicorn -c gunicorn.conf.py config.wsgi` (Dockerfile, compose).
 
-Sync workers, meant to sit behind the buffering proxy in `deploy/nginx/` (README "Deployment"):
+Sync workers, meant to sit behind the buffering proxy in `deploy/nginx/` (docs/settings.md, "Deployment"):
 a request reaches a worker only once it has arrived whole. Each setting can be changed through
 the environment variable named beside it.
 

@@ -175,7 +175,7 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), _TEST_DATABASE_NAME
     )
 }
-# A separate read database (README "Separate read database"): the read models and the
+# A separate read database (docs/read-database.md): the read models and the
 # subscribers' checkpoints live there, the event store and everything else in `default`.
 if os.environ.get("READ_DATABASE_URL"):
     DATABASES["read"] = database_settings(

@@ -8,7 +8,7 @@ transaction's rows while it commits, under one advisory lock that is held to the
 that commit. Positions are so assigned in commit order, and `position > checkpoint` is
 safe; per-stream order follows, because a stream's next version can only be written
 after its previous one committed. Writers insert side by side and queue only for the
-numbering and the commit itself, not for their whole command (README "Performance" has
+numbering and the commit itself, not for their whole command (docs/performance.md has
 the measurements that chose this design over a lock from insert to commit and over a
 transaction-id horizon). SQLite serializes all writers on its own and numbers at insert.
 

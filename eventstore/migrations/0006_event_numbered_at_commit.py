@@ -21,8 +21,8 @@ inserted):
   unnumbered, so it must not be used for this table.
 - The sequence keeps its default `CACHE 1`, so numbers come out in the order they are drawn.
 
-Indexes dropped, because no reader uses them (EXPLAIN of every reader, README
-"Performance"): `stream_type`, `event_type` (each with its `LIKE` twin) and `recorded_at`.
+Indexes dropped, because no reader uses them (EXPLAIN of every reader,
+docs/performance.md): `stream_type`, `event_type` (each with its `LIKE` twin) and `recorded_at`.
 Kept: the primary key (`position`: subscriptions, the events API, head), `(stream_id,
 version)` (the concurrency guard, stream loads), `event_id` (an event's identity, searched
 by the admin) and the correlation index (the request page, `?correlation_id=`).
