@@ -44,7 +44,10 @@ def _ours_register() -> Callable[[], None]:
     bus = command_bus()
 
     def op() -> None:
-        bus.dispatch(RegisterCustomer(name="Ada Lovelace", email="ada@example.com"), CommandContext(user="bench"))
+        bus.dispatch(
+            RegisterCustomer(name="Ada Lovelace", email=f"ada-{uuid.uuid4().hex}@example.com"),
+            CommandContext(user="bench"),
+        )
 
     return op
 
@@ -111,12 +114,12 @@ def _es_shop(db_functions: bool = False) -> Any:
 
 def _es_register() -> Callable[[], None]:
     shop = _es_shop()
-    return lambda: shop.register_customer("Ada Lovelace", "ada@example.com")
+    return lambda: shop.register_customer("Ada Lovelace", f"ada-{uuid.uuid4().hex}@example.com")
 
 
 def _es_fn_register() -> Callable[[], None]:
     shop = _es_shop(db_functions=True)
-    return lambda: shop.register_customer("Ada Lovelace", "ada@example.com")
+    return lambda: shop.register_customer("Ada Lovelace", f"ada-{uuid.uuid4().hex}@example.com")
 
 
 def _es_add_item(order_ids: list[str]) -> Callable[[], None]:

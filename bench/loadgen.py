@@ -36,7 +36,8 @@ class Load:
 
 def _request(plan: str, n: int, paths: list[str]) -> tuple[str, str, str | None]:
     if plan == "register":
-        body = {"name": "Ada Lovelace", "email": "ada@example.com"}
+        # A fresh email each time: emails are unique per customer.
+        body = {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex}@example.com"}
         return "POST", "/api/commands/register-customer/", json.dumps(body)
     if plan == "crud_create":
         body = {
@@ -44,7 +45,7 @@ def _request(plan: str, n: int, paths: list[str]) -> tuple[str, str, str | None]
             "stream_id": str(uuid.uuid4()),
             "version": 1,
             "event_type": "CustomerRegistered",
-            "data": {"name": "Ada Lovelace", "email": "ada@example.com"},
+            "data": {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex}@example.com"},
             "metadata": {"user": "bench"},
         }
         return "POST", "/bench-crud/events/", json.dumps(body)

@@ -53,7 +53,8 @@ def ours_once(bench: Bench, seconds: float) -> list[float]:
         time.sleep(max(0.0, start + i * interval - time.perf_counter()))
         customer_id = uuid.uuid4()
         bus.dispatch(
-            RegisterCustomer(customer_id=customer_id, name="Ada", email="ada@example.com"), CommandContext(user="bench")
+            RegisterCustomer(customer_id=customer_id, name="Ada", email=f"ada-{uuid.uuid4().hex}@example.com"),
+            CommandContext(user="bench"),
         )
         with lock:
             pending[str(customer_id)] = time.perf_counter()
