@@ -17,13 +17,13 @@ A middleware is any callable `(command, context, next_handler) -> CommandResult`
 
 import dataclasses
 import logging
-import random
 import time
 import uuid
 
 from django.conf import settings
 from django.db import transaction
 
+from commands_app.framework.backoff import conflict_backoff
 from commands_app.framework.bus import CommandContext, CommandResult, Handler
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError, CommandFailed
@@ -136,8 +136,7 @@ class RetryOnConflictMiddleware:
     `expected_version` (the sender asked to fail on any change), nor one dispatched inside
     a transaction the caller opened (only the caller can restart all of its work). Attempts
     and backoff come from `COMMAND_RETRY_MAX_ATTEMPTS`, `COMMAND_RETRY_BASE_DELAY_SECONDS` and
-    `COMMAND_RETRY_MAX_DELAY_SECONDS`; the delay is "full jitter" (uniform between 0 and an
-    exponentially growing cap), so writers that collided do not collide again in step.
+    `COMMAND_RETRY_MAX_DELAY_SECONDS`, with full jitter (`backoff.conflict_backoff`).
     """
 
     def __call__(self, command: Command, context: CommandContext, next_handler: Handler) -> CommandResult:
@@ -174,6 +173,5 @@ class RetryOnConflictMiddleware:
         )
 
     def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed `attempt` (1-based)."""
-        cap = settings.COMMAND_RETRY_BASE_DELAY_SECONDS * 2 ** (attempt - 1)
-        return random.uniform(0, min(cap, settings.COMMAND_RETRY_MAX_DELAY_SECONDS))
+        """Seconds to wait after failed `attempt` (1-based); override to change the policy."""
+        return conflict_backoff(attempt)

@@ -16,12 +16,12 @@ database), so after a crash a step runs again and must then send nothing it alre
 """
 
 import logging
-import random
 import time
 from typing import ClassVar
 
 from django.conf import settings
 
+from commands_app.framework.backoff import conflict_backoff
 from commands_app.framework.bus import CommandBus, CommandContext, CommandResult
 from commands_app.framework.commands import Command
 from commands_app.framework.repository import AggregateRepository
@@ -64,6 +64,5 @@ class ProcessManager(Subscriber):
                     raise
                 logger.info("%s: %s on attempt %d of event #%s; running the step again",
                             self.name, conflict, attempt, event.position)  # fmt: skip
-                cap = settings.COMMAND_RETRY_BASE_DELAY_SECONDS * 2 ** (attempt - 1)
-                time.sleep(random.uniform(0, min(cap, settings.COMMAND_RETRY_MAX_DELAY_SECONDS)))
+                time.sleep(conflict_backoff(attempt))
                 attempt += 1
