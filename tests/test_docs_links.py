@@ -56,3 +56,14 @@ def test_every_docs_page_is_linked_from_the_readme():
 
 def test_the_readme_stays_short():
     assert len((ROOT / "README.md").read_bytes()) <= README_MAX_BYTES
+
+
+def test_the_architecture_diagram_shows_every_command_bus_middleware_in_order():
+    from django.conf import settings
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    start = text.index("CommandBus.dispatch") + len("CommandBus.dispatch")
+    drawn = [name.strip() for name in text[start : text.index("(COMMAND_BUS_MIDDLEWARE)")].split("▸")]
+    assert drawn.pop() == "handler"  # the chain ends at the command's handler
+    configured = [path.rpartition(".")[2].removesuffix("Middleware") for path in settings.COMMAND_BUS_MIDDLEWARE]
+    assert drawn == configured
