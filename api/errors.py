@@ -76,12 +76,12 @@ def first_errors(errors: Any, budget: list[int]) -> Any:
             kept[key] = first_errors(value, budget)
         return kept
     if isinstance(errors, list):
-        kept = []
+        kept_items = []
         for item in errors:
             if budget[0] <= 0:
                 break
-            kept.append(first_errors(item, budget))
-        return kept
+            kept_items.append(first_errors(item, budget))
+        return kept_items
     budget[0] -= 1
     return errors
 
@@ -170,7 +170,8 @@ class ErrorSerializer(serializers.Serializer):
 class InvalidInputErrorSerializer(ErrorSerializer):
     """400: `errors` holds the messages by field when the body could be parsed."""
 
-    errors = serializers.JSONField(
+    # A field named like Serializer.errors: this serializer only documents a body, it never validates.
+    errors = serializers.JSONField(  # type: ignore[assignment]
         required=False,
         help_text='Messages by field, e.g. {"email": ["Enter a valid email address."]}; nested for lists. '
         f"At most {MAX_ERROR_MESSAGES}, the first ones.",

@@ -106,8 +106,7 @@ class OrderingFilterExtension(OpenApiFilterExtension):
         default = getattr(view, "ordering", None)
         default = [default] if isinstance(default, str) else list(default or [])
         values = [value for name in fields for value in (name, f"-{name}")]
-        items = build_basic_type(OpenApiTypes.STR)
-        items["enum"] = values
+        items = {**(build_basic_type(OpenApiTypes.STR) or {}), "enum": values}
         return [
             build_parameter_type(
                 name=self.target.ordering_param,

@@ -58,6 +58,7 @@ def as_utc(moment: datetime) -> datetime:
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        if abs(moment.utcoffset()) < POSTGRESQL_MAX_UTC_OFFSET:
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) < POSTGRESQL_MAX_UTC_OFFSET:
             return moment
         raise

@@ -94,7 +94,9 @@ def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
         roll = rng.random()
         if roll < 0.85 or len(open_orders) < 10:
             order_id = str(uuid.UUID(int=rng.getrandbits(128)))
-            event = OrderPlaced(customer_id=uuid.UUID(rng.choice(customers)), lines=lines(rng, rng.randint(1, 3)))
+            event: object = OrderPlaced(
+                customer_id=uuid.UUID(rng.choice(customers)), lines=lines(rng, rng.randint(1, 3))
+            )
             yield event_row("Order", order_id, 1, event, clock.tick())
             open_orders[order_id] = 1
             if len(open_orders) > 1_000:

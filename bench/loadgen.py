@@ -11,6 +11,7 @@ import multiprocessing
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -34,13 +35,13 @@ class Load:
         return percentile(self.latencies_ms, pct)
 
 
-def _request(plan: str, n: int, paths: list[str]) -> tuple[str, str, str | None]:
+def _request(plan: str, n: int, paths: Sequence[str]) -> tuple[str, str, str | None]:
     if plan == "register":
         # A fresh email each time: emails are unique per customer.
-        body = {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex}@example.com"}
-        return "POST", "/api/commands/register-customer/", json.dumps(body)
+        customer = {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex}@example.com"}
+        return "POST", "/api/commands/register-customer/", json.dumps(customer)
     if plan == "crud_create":
-        body = {
+        body: dict[str, object] = {
             "stream_type": "Customer",
             "stream_id": str(uuid.uuid4()),
             "version": 1,
@@ -107,7 +108,7 @@ class LoadGenerator:
         self.processes = processes
         self.executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
 
-    def run(self, port: int, token: str, plan: str, clients: int, seconds: float, paths: list[str] = ()) -> Load:
+    def run(self, port: int, token: str, plan: str, clients: int, seconds: float, paths: Sequence[str] = ()) -> Load:
         procs = min(self.processes, clients)
         per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
         start_at = time.time() + 0.3

@@ -94,6 +94,8 @@ def top_up_orders(bench: Bench) -> None:
     missing = bench.config.orders - OrderSummary.objects.count()
     if missing > 0:
         customer = Event.objects.filter(event_type="CustomerRegistered").values_list("stream_id", flat=True).first()
+        if customer is None:
+            raise RuntimeError("the dataset has no customer to place the extra orders for")
         after = EventStore().head()
         copy_rows(more_orders(missing, customer))
         fill_order_summaries(after)
@@ -134,12 +136,12 @@ def run_rows(bench: Bench) -> list[RowResult]:
     top_up_orders(bench)
 
     env = services.service_env(config, "config.settings", "inproc")
-    bench.pool = ClientPool(config, env, str(bench.log_dir / "clients.log"), size=max(config.clients))
+    bench.client_pool = ClientPool(config, env, str(bench.log_dir / "clients.log"), size=max(config.clients))
     row1 = row1_new_aggregate.run(bench)
     rows += [row1, row2_existing_aggregate.run(bench), *row3_many_clients.run(bench, row1)]
     rows.append(row10_bulk_append.run(bench))
     bench.pool.close()
-    bench.pool = None
+    bench.client_pool = None
     rows.append(row4_load.run(bench))
     rows.append(row9_reserve_open_orders.run(bench))  # in this process, before the HTTP rows start
 
@@ -147,7 +149,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
     bench.processes.append(ours)
     base, bench.base_port = services.start_gunicorn(config, "bench.settings", "gunicorn-crud", bench.log_dir)
     bench.processes.append(base)
-    bench.loadgen = LoadGenerator()
+    bench.load_generator = LoadGenerator()
     rows.append(row5_http.run(bench))
     rows += row8_queries.run(bench)
 
@@ -175,7 +177,7 @@ def row_order(row: RowResult) -> tuple[int, str]:
 def cleanup(bench: Bench) -> None:
     for process in reversed(bench.processes):
         process.stop()
-    for closer in (bench.pool, bench.loadgen):
+    for closer in (bench.client_pool, bench.load_generator):
         if closer is not None:
             closer.close()
     try:

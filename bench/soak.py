@@ -28,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -88,7 +89,7 @@ class Visibility:
     def poll(self) -> None:
         with psycopg.connect(self.db_url, autocommit=True) as conn:
             while not self.done.is_set():
-                rows = dict(conn.execute("SELECT name, position FROM eventstore_checkpoint").fetchall())
+                rows: dict[str, int] = dict(conn.execute("SELECT name, position FROM eventstore_checkpoint").fetchall())
                 now = time.perf_counter()
                 projected = min((rows.get(name, 0) for name in PROJECTIONS), default=0)
                 with self.lock:
@@ -132,7 +133,7 @@ class Shop:
             self.dispatch(c.RegisterCustomer(customer_id=customer_id, name=f"Customer {n}", email=f"c{n}@example.com"))
             self.customers.append(customer_id)
 
-    def dispatch(self, command: object):  # noqa: ANN201 - Django-side types, imported lazily
+    def dispatch(self, command: Any) -> Any:  # Django-side types, imported lazily
         from commands_app.framework.bus import CommandContext
         from commands_app.wiring import command_bus
 
@@ -171,7 +172,7 @@ class Shop:
         row = OrderSummary.objects.filter(id=order).values_list("status", "version").first()
         return row is not None and row[0] == "confirmed" and row[1] > after
 
-    def sent(self, command: object, result: object) -> None:
+    def sent(self, command: object, result: Any) -> None:
         """Decide each new order's fate: most are shipped, some cancelled, some extended first, a quarter stay open."""
         from commands_app.domain import commands as c
 

@@ -35,10 +35,10 @@ from django.utils import timezone
 from commands_app.framework.bus import CommandContext, CommandResult, Handler, IdempotencyKey
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError
-from commands_app.models import IdempotencyRecord
+from commands_app.models import IDEMPOTENCY_KEY_MAX_LENGTH, IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = IdempotencyRecord._meta.get_field("key").max_length
+MAX_KEY_LENGTH = IDEMPOTENCY_KEY_MAX_LENGTH
 
 
 class IdempotencyKeyReused(CommandError):

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
 
 class IdempotencyRecord(models.Model):
     """One client key and the result of the command it first came with.
@@ -12,7 +14,7 @@ class IdempotencyRecord(models.Model):
     """
 
     scope = models.CharField(max_length=150, help_text="Whose key this is (the API uses the user's id).")
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the command type and request body.")
     command_type = models.CharField(max_length=100)
     result = models.JSONField(null=True, help_text="The command's result, replayed to a repeated request.")

@@ -36,7 +36,8 @@ class APIDocsView(SpectacularSwaggerSplitView):
     a 401 page would leave a reader with no way forward.
     """
 
-    def handle_exception(self, exc: Exception) -> HttpResponse:
+    # A redirect is no DRF Response, but finalize_response passes any HttpResponse through.
+    def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
         if isinstance(exc, NotAuthenticated):
             return redirect_to_login(self.request.get_full_path(), reverse("rest_framework:login"))
         return super().handle_exception(exc)

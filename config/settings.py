@@ -10,7 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets `admin.ModelAdmin[Event]` and other generic Django classes be subscripted at run time,
+# as the type checker reads them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -145,7 +150,7 @@ TEMPLATES = [
 ]
 
 
-def database_settings(url: str, test_name: str | None) -> dict:
+def database_settings(url: str, test_name: str | None) -> dj_database_url.DBConfig:
     """One `DATABASES` entry from a URL (dj-database-url), with SQLite tuned for two writing processes."""
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")), conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":

@@ -50,4 +50,5 @@ class UserScopeRateThrottle(ScopedRateThrottle):
     def get_rate(self) -> str | None:
         # Read at request time, not import time (DRF binds the dict to the class), so a
         # changed setting applies at once.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or DEFAULT_SCOPE)
+        return None if rate is None else str(rate)

@@ -4,13 +4,15 @@ request, and see and steer the subscribers (projections, sagas)."""
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from celery import Task
 from django.contrib import admin, messages
-from django.db.models import Q
-from django.http import HttpRequest
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from eventstore import operations, tasks
@@ -25,7 +27,10 @@ def pretty_json(value: object) -> str:
     return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+M = TypeVar("M", bound=Model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[M]):
     """Nobody, superusers included, may add, change or delete through this admin."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -39,7 +44,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(ReadOnlyAdmin[Event]):
     list_display = ["position", "recorded_at", "stream_type", "stream_link", "version", "event_type"]
     list_filter = ["stream_type", "event_type", "recorded_at"]
     date_hierarchy = "recorded_at"
@@ -60,8 +65,8 @@ class EventAdmin(ReadOnlyAdmin):
         "pretty_metadata",
     ]
 
-    def get_urls(self) -> list:
-        def view(page):
+    def get_urls(self) -> list[URLPattern]:
+        def view(page: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return self.admin_site.admin_view(lambda request, **kwargs: page(request, self, **kwargs))
 
         return [
@@ -95,11 +100,13 @@ class EventAdmin(ReadOnlyAdmin):
     def pretty_metadata(self, event: Event) -> str:
         return pretty_json(event.metadata)
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
         # One stream reads in its own order; the whole log, newest first.
-        return ["version"] if "stream_id" in request.GET else ["-position"]
+        return ("version",) if "stream_id" in request.GET else ("-position",)
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Event], search_term: str
+    ) -> tuple[QuerySet[Event], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -112,7 +119,7 @@ class EventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(ReadOnlyAdmin):
+class CheckpointAdmin(ReadOnlyAdmin[Checkpoint]):
     """Subscribers: where each is, its state, lag and last error; rebuild, retry or skip (superusers).
 
     Rebuild and the catch-up after a retry or skip can take minutes over a big backlog, so
@@ -124,7 +131,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
     fields = ["name", "state", "position", "lag", "failed_event", "last_error", "traceback", "updated_at"]
     actions = ["rebuild_subscribers", "retry_failed", "skip_failed_event"]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # A subscriber that never ran has no checkpoint row yet; list it all the same.
         for subscriber in registered_subscribers():
             ensure_checkpoint(subscriber.name)
@@ -156,7 +163,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
     has_rebuild_permission = has_retry_permission
 
     @admin.action(description="Rebuild from the whole log (on a worker)", permissions=["rebuild"])
-    def rebuild_subscribers(self, request: HttpRequest, queryset) -> None:
+    def rebuild_subscribers(self, request: HttpRequest, queryset: QuerySet[Checkpoint]) -> None:
         for checkpoint in queryset:
             try:
                 get_subscriber(checkpoint.name)
@@ -169,7 +176,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
                 )
 
     @admin.action(description="Retry the event the subscriber stopped at", permissions=["retry"])
-    def retry_failed(self, request: HttpRequest, queryset) -> None:
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Checkpoint]) -> None:
         for checkpoint in queryset:
             try:
                 operations.clear_for_retry(get_subscriber(checkpoint.name))
@@ -180,7 +187,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"Retry of {checkpoint.name} queued; its error is cleared.")
 
     @admin.action(description="Skip the event the subscriber stopped at (asks why)", permissions=["skip"])
-    def skip_failed_event(self, request: HttpRequest, queryset):
+    def skip_failed_event(self, request: HttpRequest, queryset: QuerySet[Checkpoint]) -> HttpResponse | None:
         reason = request.POST.get("reason", "").strip()
         if request.POST.get("confirm") != "yes" or not reason:
             context = {**self.admin_site.each_context(request), "checkpoints": queryset, "title": "Skip events"}
@@ -197,7 +204,7 @@ class CheckpointAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"Catch-up of {checkpoint.name} queued.")
         return None
 
-    def queue(self, request: HttpRequest, task: Task, name: str, fallback: str | None) -> bool:
+    def queue(self, request: HttpRequest, task: "Task[Any, Any]", name: str, fallback: str | None) -> bool:
         """Send `task(name)` to the workers; on a broker outage say what happens instead."""
         try:
             task.delay(name)
@@ -222,6 +229,6 @@ class CheckpointAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SkippedEvent)
-class SkippedEventAdmin(ReadOnlyAdmin):
+class SkippedEventAdmin(ReadOnlyAdmin[SkippedEvent]):
     list_display = ["skipped_at", "subscriber", "position", "event_type", "skipped_by", "reason"]
     list_filter = ["subscriber"]

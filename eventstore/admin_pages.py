@@ -10,10 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from eventstore.correlation import correlation_tree
+from eventstore.models import Event
 from eventstore.stream_history import stream_history
 
 
-def stream_page(request: HttpRequest, model_admin: admin.ModelAdmin, stream_id: str) -> HttpResponse:
+def stream_page(request: HttpRequest, model_admin: admin.ModelAdmin[Event], stream_id: str) -> HttpResponse:
     """Every event of one stream in version order, with the aggregate's state after each."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
@@ -34,7 +35,7 @@ def stream_page(request: HttpRequest, model_admin: admin.ModelAdmin, stream_id: 
     return TemplateResponse(request, "admin/eventstore/stream.html", context)
 
 
-def correlation_page(request: HttpRequest, model_admin: admin.ModelAdmin, correlation_id: str) -> HttpResponse:
+def correlation_page(request: HttpRequest, model_admin: admin.ModelAdmin[Event], correlation_id: str) -> HttpResponse:
     """Everything one request caused: its commands, their events and the saga steps, as a tree."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied

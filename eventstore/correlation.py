@@ -80,7 +80,7 @@ def correlation_tree(correlation_id: str, limit: int = CORRELATION_EVENT_LIMIT) 
     caused_by_event: dict[str, list[CommandNode]] = {}
     roots = []
     for node in commands.values():
-        node.cause = None if node.sent_by_client else by_event_id.get(node.causation_id)
+        node.cause = None if node.sent_by_client else by_event_id.get(node.causation_id or "")
         if node.cause is None:
             roots.append(node)  # a client's command, or one whose cause lies outside this request
         else:
@@ -101,7 +101,7 @@ def correlation_tree(correlation_id: str, limit: int = CORRELATION_EVENT_LIMIT) 
             placed.add(row.command.command_id)
             rows.append(row)
             stack.extend(Row(row.depth + 1, event=event) for event in reversed(row.command.events))
-        else:
+        elif row.event is not None:
             rows.append(row)
             caused = caused_by_event.get(str(row.event.event_id), [])
             stack.extend(Row(row.depth + 1, command=child) for child in reversed(caused))

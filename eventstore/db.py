@@ -19,4 +19,7 @@ def hot_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
         return connection.cursor()
     connection.ensure_connection()
     cursor = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    # django-stubs type the argument as a CursorWrapper; Django wraps the driver's own cursor.
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)  # type: ignore[arg-type]
+    return connection.make_cursor(cursor)  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ def from_data(tp: Any, data: Any) -> Any:
         return tuple(items) if origin is tuple else items
     if origin is dict:
         return dict(data)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = _hints(tp)
         return tp(**{f.name: from_data(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data})
     if tp is Decimal:
@@ -102,10 +102,11 @@ class EventRegistry:
         """Every registered event type name."""
         return sorted(self._by_name)
 
-    def serialize(self, event: Any) -> dict:
-        return to_data(event)
+    def serialize(self, event: Any) -> dict[str, Any]:
+        data: dict[str, Any] = to_data(event)  # a dataclass becomes a dict
+        return data
 
-    def deserialize(self, event_type: str, data: dict) -> Any:
+    def deserialize(self, event_type: str, data: dict[str, Any]) -> Any:
         try:
             cls = self._by_name[event_type]
         except KeyError:

@@ -11,6 +11,7 @@ This module knows nothing of aggregates: it stores and fetches JSON state by str
 
 import json
 from dataclasses import dataclass
+from typing import Any, cast
 
 import orjson
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db import connections
 
 from eventstore.db import hot_cursor
 from eventstore.models import Event, Snapshot
-from eventstore.store import EventStore, StreamEvent
+from eventstore.store import EventStore, RecordedEvent, StreamEvent
 from eventstore.upcasting import registered_upcasters
 
 # Plain SQL (valid on PostgreSQL and SQLite): building the equivalent ORM query with its
@@ -64,7 +65,7 @@ class StoredSnapshot:
     stream_type: str
     version: int
     schema_version: int
-    state: dict
+    state: dict[str, Any]
 
 
 def snapshot_every(stream_type: str) -> int | None:
@@ -104,7 +105,7 @@ class SnapshotStore:
 
     def load_stream(
         self, store: EventStore, stream_id: str, stream_type: str, schema_version: int
-    ) -> tuple[StoredSnapshot | None, list[StreamEvent]]:
+    ) -> tuple[StoredSnapshot | None, list[StreamEvent | RecordedEvent]]:
         """The latest snapshot of this type and schema, and the stream's events from its version on.
 
         One round trip (two past `LOAD_STREAM_LIMIT` events), so a stream without a snapshot
@@ -119,17 +120,20 @@ class SnapshotStore:
             cursor.execute(LOAD_STREAM_SQL, [stream_id, stream_type, schema_version, stream_id, LOAD_STREAM_LIMIT])
             rows = cursor.fetchall()
         upcasters = registered_upcasters()
-        events, snapshot = [], None
+        events: list[StreamEvent | RecordedEvent] = []
+        snapshot = None
         for s_type, version, event_type, schema, data, state in rows:
             event = StreamEvent.from_values((s_type, version, event_type, schema, as_json(data)), upcasters)
             if state is not None and not events:
-                snapshot = StoredSnapshot(stream_id, stream_type, version, schema_version, as_json(state))
+                snapshot = StoredSnapshot(
+                    stream_id, stream_type, version, schema_version, cast(dict[str, Any], as_json(state))
+                )
             events.append(event)
         if len(rows) == LOAD_STREAM_LIMIT:  # a long tail (snapshots off, or far apart): the rest in one go
             events += store.load(stream_id, after_version=events[-1].version)
         return snapshot, events
 
-    def save(self, stream_id: str, stream_type: str, version: int, schema_version: int, state: dict) -> None:
+    def save(self, stream_id: str, stream_type: str, version: int, schema_version: int, state: dict[str, Any]) -> None:
         """Store a snapshot, replacing any other at this version (the caller's state comes from the events)."""
         Snapshot.objects.using(self.using).bulk_create(
             [

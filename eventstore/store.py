@@ -22,11 +22,12 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -101,9 +102,13 @@ class NewEvent:
     """An event to append: its type name, JSON data and metadata."""
 
     event_type: str
-    data: dict
-    metadata: dict = field(default_factory=dict)
+    data: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
     schema_version: int = 1
+
+
+# Kept on Django's connection wrapper, which is per thread and per alias like a transaction.
+LAST_APPEND_ATTRIBUTE = "eventstore_last_append"
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,8 @@ class RecordedEvent:
     version: int
     event_type: str
     schema_version: int
-    data: dict
-    metadata: dict
+    data: dict[str, Any]
+    metadata: dict[str, Any]
     recorded_at: datetime
 
     # Read paths fetch these columns as tuples: building model instances first costs
@@ -152,13 +157,16 @@ class RecordedEvent:
         )
 
     @classmethod
-    def from_values(cls, values: Sequence, upcasters: Upcasters) -> "RecordedEvent":
+    def from_values(cls, values: Sequence[Any], upcasters: Upcasters) -> "RecordedEvent":
         """A row fetched as `COLUMNS`, its data upcast to the current shape of its event type."""
         event_type = values[5]
         if not upcasters.handles(event_type):
             return cls(*values)
         schema_version, data = upcasters.upcast(event_type, values[6], values[7])
-        return cls(*values[:6], schema_version, data, *values[8:])
+        position, event_id, stream_type, stream_id, version, _, _, _, metadata, recorded_at = values
+        return cls(
+            position, event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, recorded_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +178,10 @@ class StreamEvent:
     version: int
     event_type: str
     schema_version: int
-    data: dict
+    data: dict[str, Any]
 
     @classmethod
-    def from_values(cls, values: Sequence, upcasters: Upcasters) -> "StreamEvent":
+    def from_values(cls, values: Sequence[Any], upcasters: Upcasters) -> "StreamEvent":
         """A row fetched as (stream_type, version, event_type, schema_version, data), upcast."""
         stream_type, version, event_type, schema_version, data = values
         if upcasters.handles(event_type):
@@ -262,13 +270,13 @@ class EventStore:
                 # The one place a database uniqueness failure becomes a ConcurrencyError.
                 raise ConcurrencyError(stream_id, expected_version) from error
             if versions:
-                connection.eventstore_last_append = (stream_id, versions[-1])
+                setattr(connection, LAST_APPEND_ATTRIBUTE, (stream_id, versions[-1]))
                 transaction.on_commit(request_wake_up, using=self.using, robust=True)
         if not versions:
             raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
         return AppendResult(stream_id=stream_id, version=versions[-1], first_version=versions[0], store=self)
 
-    def _insert_postgresql(self, connection, rows: dict) -> list[int]:
+    def _insert_postgresql(self, connection: BaseDatabaseWrapper, rows: dict[str, Any]) -> list[int]:
         """One prepared INSERT … SELECT: the version check and every row, in one round trip."""
         if len(rows["event_ids"]) == 1:
             params = {key: value for key, value in rows.items() if key not in ONE_OF.values()}
@@ -287,7 +295,7 @@ class EventStore:
             )
         return sorted(version for version, _ in appended)
 
-    def _insert_orm(self, rows: dict, events: Sequence[NewEvent]) -> list[int]:
+    def _insert_orm(self, rows: dict[str, Any], events: Sequence[NewEvent]) -> list[int]:
         """SQLite: the database's single writer lock already keeps positions in commit order."""
         current = self.stream_version(rows["stream_id"])
         expected = rows["expected_version"]
@@ -311,10 +319,10 @@ class EventStore:
 
     def last_append(self) -> tuple[str, int] | None:
         """The stream and version of this connection's latest append (see `forget_last_append`)."""
-        return getattr(connections[self.using], "eventstore_last_append", None)
+        return getattr(connections[self.using], LAST_APPEND_ATTRIBUTE, None)
 
     def forget_last_append(self) -> None:
-        connections[self.using].eventstore_last_append = None
+        setattr(connections[self.using], LAST_APPEND_ATTRIBUTE, None)
 
     def commit_and_locate(self, stream_id: str, version: int) -> int | None:
         """Commit the open transaction and read one of its events' position, in one round trip.
@@ -381,9 +389,9 @@ class EventStore:
         rows = Event.objects.using(self.using).filter(position__gt=after_position)
         if event_types is not None:
             rows = rows.filter(event_type__in=event_types)
-        rows = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
+        page = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
         upcasters = registered_upcasters()
-        return [RecordedEvent.from_values(values, upcasters) for values in rows]
+        return [RecordedEvent.from_values(values, upcasters) for values in page]
 
     def iter_all(self, after_position: int = 0, batch_size: int = 500) -> Iterator[RecordedEvent]:
         """The whole log after `after_position`, fetched in batches so memory stays bounded."""

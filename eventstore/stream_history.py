@@ -90,7 +90,7 @@ def stream_history(stream_id: str, page: int = 1, page_size: int = STREAM_PAGE_S
     )
 
 
-def replay_states(stream_type: str, stream_id: str, events: Sequence[RecordedEvent]) -> tuple[list | None, str]:
+def replay_states(stream_type: str, stream_id: str, events: Sequence[RecordedEvent]) -> tuple[list[Any] | None, str]:
     """The state after each event, or (None, why not)."""
     replayer = state_replayer()
     if replayer is None or not events:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -41,11 +41,14 @@ logger = logging.getLogger(__name__)
 REBUILD_START_GRACE = timedelta(seconds=30)
 
 
-def handles(*event_types: str) -> Callable:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles(*event_types: str) -> Callable[[F], F]:
     """Mark a subscriber method as the handler of the given stored event types."""
 
-    def mark(method: Callable) -> Callable:
-        method.handles_event_types = event_types
+    def mark(method: F) -> F:
+        method.handles_event_types = event_types  # type: ignore[attr-defined]  # read by Subscriber
         return method
 
     return mark

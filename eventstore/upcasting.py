@@ -10,7 +10,7 @@ An upcaster is a plain function from the data of version N to the data of versio
     upcasters = Upcasters()
 
     @upcasters.register("OrderPlaced", from_version=1)
-    def order_placed_v1_to_v2(data: dict) -> dict:
+    def order_placed_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
         return {**data, "total": ...}
 
 The upcaster registries the store uses are listed in `settings.EVENTSTORE_UPCASTERS`
@@ -19,11 +19,12 @@ The upcaster registries the store uses are listed in `settings.EVENTSTORE_UPCAST
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-Upcaster = Callable[[dict], dict]
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class Upcasters:
@@ -58,7 +59,7 @@ class Upcasters:
     def handles(self, event_type: str) -> bool:
         return event_type in self._event_types
 
-    def upcast(self, event_type: str, schema_version: int, data: dict) -> tuple[int, dict]:
+    def upcast(self, event_type: str, schema_version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """The data in the newest shape the registered steps reach, and that shape's version."""
         if event_type not in self._event_types:
             return schema_version, data

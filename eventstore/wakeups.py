@@ -20,7 +20,8 @@ import threading
 from functools import cache
 
 import redis
-from celery import Celery, current_app
+from celery import Celery
+from celery.app import app_or_default
 from celery.signals import worker_process_shutdown
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ PENDING_TTL_SECONDS = 30
 
 
 def _flag_store(app: Celery | None = None) -> tuple[redis.Redis, str] | None:
-    return _flag_store_of(app or current_app._get_current_object())
+    return _flag_store_of(app_or_default(app))
 
 
 @cache
@@ -47,7 +48,7 @@ def _flag_store_of(app: Celery) -> tuple[redis.Redis, str] | None:
 def request_wake_up() -> None:
     """After a commit: make sure a wake-up that will see it is on its way (returns at once)."""
     # Celery's current app is per thread: the sender thread must use the committing thread's.
-    _sender.request(current_app._get_current_object())
+    _sender.request(app_or_default())
 
 
 def flush_wake_ups(timeout: float = 5.0) -> bool:
@@ -57,7 +58,7 @@ def flush_wake_ups(timeout: float = 5.0) -> bool:
 
 def send_wake_up(app: Celery | None = None) -> None:
     """Send a wake-up unless one is already queued and not yet started."""
-    app = app or current_app._get_current_object()
+    app = app_or_default(app)
     flag = None
     try:
         flag = _flag_store(app)

@@ -1,5 +1,6 @@
 """Query-parameter filters for the read models (django-filter); bad values give 400."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +81,7 @@ class ProductStockFilter(django_filters.FilterSet):
 class StrictOrderingFilter(OrderingFilter):
     """DRF's `?ordering=`, but an unknown field is a 400 naming it, not silently the default order."""
 
-    def get_ordering(self, request: Request, queryset: QuerySet, view) -> list[str] | None:
+    def get_ordering(self, request: Request, queryset: QuerySet, view) -> Sequence[str] | None:
         given = request.query_params.get(self.ordering_param)
         if given:
             valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}

@@ -9,7 +9,7 @@ holds no lock and keeps no query running on the database while it sleeps.
 """
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter
@@ -94,7 +94,13 @@ def wait_for_projections(names: tuple[str, ...], min_position: int, timeout: flo
         time.sleep(POLL_SECONDS)
 
 
-class ReadYourWritesMixin:
+if TYPE_CHECKING:  # what the mixin is mixed into, so its super() calls type-check
+    from rest_framework.views import APIView as _MixedInto
+else:
+    _MixedInto = object
+
+
+class ReadYourWritesMixin(_MixedInto):
     """For read-only views over read models; set `projections` to the subscribers that fill them."""
 
     projections: ClassVar[tuple[str, ...]] = ()

@@ -99,7 +99,7 @@ def running_worker(workdir: Path, **env_overrides: str) -> Iterator[subprocess.P
             command, env=worker_env(**env_overrides), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
-    process.log_path = log_path
+    process.log_path = log_path  # type: ignore[attr-defined]  # for the fixtures that read the log
     try:
         wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None, 60, 0.2, "worker start")
         if process.poll() is not None:
@@ -140,7 +140,8 @@ def live_db(request, django_db_setup, django_db_blocker):
 
 def database_created_by_pytest_django(items: list[pytest.Item]) -> bool:
     return any(
-        item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames) for item in items
+        item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(getattr(item, "fixturenames", ()))
+        for item in items
     )
 
 
@@ -154,7 +155,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker is None and not {"db", "transactional_db"} & set(item.fixturenames):
+        if marker is None and not {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())):
             continue
         args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
         item.add_marker(pytest.mark.django_db(*args, **{"databases": "__all__", **kwargs}), append=False)
@@ -190,7 +191,7 @@ def live_worker(live_db, redis_key_prefix, tmp_path_factory):
 @pytest.fixture(scope="module")
 def live_api(live_worker) -> APIClient:
     """A token-authenticated client whose writes commit at once (for tests with `live_worker`)."""
-    user = CommandSenderFactory(username=f"live-{uuid.uuid4().hex[:6]}")
+    user = CommandSenderFactory.create(username=f"live-{uuid.uuid4().hex[:6]}")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

@@ -1,5 +1,7 @@
 """`/healthz` against the real PostgreSQL and Redis, with and without a Celery worker."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -28,7 +30,7 @@ def quick_ping(settings):
     settings.HEALTHZ_WORKER_TIMEOUT = 0.3
 
 
-def healthz(**headers: str) -> tuple[int, dict]:
+def healthz(**headers: Any) -> tuple[int, dict]:
     """The detailed answer, as a monitor holding `HEALTHZ_TOKEN` reads it (no session, no DRF token)."""
     headers.setdefault("HTTP_AUTHORIZATION", f"Bearer {HEALTHZ_TOKEN}")
     response = Client().get("/healthz", **headers)

@@ -6,6 +6,8 @@ figures come from row 1 (same run, same pool). Raw psycopg shows what the machin
 no lock). 8 clients must never be slower than 4.
 """
 
+from functools import partial
+
 from bench.context import Bench
 from bench.report import RowResult, fmt
 from bench.stats import alternate, median, ratio
@@ -20,10 +22,10 @@ def run(bench: Bench, row1: RowResult) -> list[RowResult]:
         res = alternate(
             bench.config.trials,
             {
-                "ours": lambda n=clients: pool.rate("ours_register", n),
-                "raw": lambda n=clients: pool.rate("raw_insert", n),
-                "es": lambda n=clients: pool.rate("es_register", n),
-                "es_fn": lambda n=clients: pool.rate("es_fn_register", n),
+                "ours": partial(pool.rate, "ours_register", clients),
+                "raw": partial(pool.rate, "raw_insert", clients),
+                "es": partial(pool.rate, "es_register", clients),
+                "es_fn": partial(pool.rate, "es_fn_register", clients),
             },
         )
         ours, raw, es, es_fn = (median(res[k]) for k in ("ours", "raw", "es", "es_fn"))

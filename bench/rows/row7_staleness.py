@@ -79,7 +79,8 @@ def ping_once(bench: Bench, seconds: float) -> list[float]:
         reply = client.blpop([reply_key], timeout=30)
         if reply is None:
             raise RuntimeError("row 7: the bare Celery task did not start within 30 s")
-        token, started = reply[1].decode().split()
+        value = reply[1]
+        token, started = (value.decode() if isinstance(value, bytes) else value).split()
         latencies.append((float(started) - sent) * 1000)
     client.close()
     return latencies

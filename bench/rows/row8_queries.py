@@ -4,6 +4,8 @@ Both sides read the same 100k-row `OrderSummary` table through gunicorn; only th
 layer differs. Paths walk many pages and ids, so no single row stays hot.
 """
 
+from functools import partial
+
 from bench.context import Bench
 from bench.report import RowResult, fmt
 from bench.stats import alternate, median, ratio
@@ -28,11 +30,11 @@ def run(bench: Bench) -> list[RowResult]:
         res = alternate(
             config.trials,
             {
-                "ours": lambda k=kind: gen.run(
-                    bench.ours_port, bench.token, "get", config.query_clients, config.seconds, ours_paths[k]
+                "ours": partial(
+                    gen.run, bench.ours_port, bench.token, "get", config.query_clients, config.seconds, ours_paths[kind]
                 ),
-                "plain": lambda k=kind: gen.run(
-                    bench.base_port, bench.token, "get", config.query_clients, config.seconds, base_paths[k]
+                "plain": partial(
+                    gen.run, bench.base_port, bench.token, "get", config.query_clients, config.seconds, base_paths[kind]
                 ),
             },
         )

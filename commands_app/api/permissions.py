@@ -1,8 +1,9 @@
 """Who may send commands: logged-in users holding `commands_app.send_commands`."""
 
+from typing import Any
+
 from django.contrib.auth import get_backends
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from rest_framework.permissions import BasePermission
@@ -29,8 +30,10 @@ class CanSendCommands(BasePermission):
         return bool(user and user.is_authenticated and holds_permission(user, SEND_COMMANDS))
 
 
-def holds_permission(user: AbstractBaseUser, perm: str) -> bool:
+def holds_permission(user: Any, perm: str) -> bool:
     """`user.has_perm(perm)`, in one query when Django's ModelBackend is what answers it.
+
+    `user` is any model Django's auth accepts (AbstractBaseUser with PermissionsMixin).
 
     ModelBackend loads all of a user's own permissions, then all of their groups'
     permissions: two queries on every command request. One EXISTS over both answers the

@@ -24,7 +24,7 @@ class StreamEventSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     version = serializers.IntegerField()
     event_type = serializers.CharField()
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # output only: Serializer.data is never read
     metadata = serializers.JSONField()
     recorded_at = serializers.DateTimeField()
 
@@ -100,7 +100,8 @@ class StreamStateView(APIView):
             raise ParseError(f"Stream {stream_id} is at version {current}; ask for a version from 1 to {current}.")
         events = store.load(stream_id, up_to_version=version, recorded_until=at)
         if not events:
-            raise NotFound(f"Stream {stream_id} had no events yet at {at.isoformat()}.")
+            # Only a time before the stream's first event leaves none.
+            raise NotFound(f"Stream {stream_id} had no events yet at {at.isoformat() if at else at_param}.")
         body = {
             "stream_id": stream_id,
             "stream_type": events[0].stream_type,

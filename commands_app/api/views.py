@@ -4,6 +4,7 @@ import dataclasses
 import uuid
 from typing import Any, ClassVar
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -66,7 +67,13 @@ class CommandView(APIView):
     throttle_scope = "commands"
 
     def get_serializer(self, *args, **kwargs) -> CommandSerializer:  # drf-spectacular and the browsable API use this
-        return self.serializer_class(*args, **kwargs)
+        return self.command_serializer_class()(*args, **kwargs)
+
+    @classmethod
+    def command_serializer_class(cls) -> type[CommandSerializer]:
+        if cls.serializer_class is None:
+            raise ImproperlyConfigured(f"{cls.__name__} names no serializer_class.")
+        return cls.serializer_class
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Resolved before authentication, so even a refused request echoes it.
@@ -74,7 +81,7 @@ class CommandView(APIView):
         super().initial(request, *args, **kwargs)
 
     def post(self, request: Request) -> Response:
-        command_type = self.serializer_class.command_class.command_type()
+        command_type = self.command_serializer_class().command_class.command_type()
         idempotency = idempotency_key(request, command_type)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

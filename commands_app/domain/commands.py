@@ -19,10 +19,11 @@ def check_uuid(errors: FieldErrors, field_name: str, value: object) -> None:
 
 
 def check_text(errors: FieldErrors, field_name: str, value: object, max_length: int) -> None:
-    if errors.check(isinstance(value, str) and value.strip() != "", field_name, "May not be blank."):
-        errors.check(len(value) <= max_length, field_name, f"At most {max_length} characters.")
+    text = value if isinstance(value, str) else ""
+    if errors.check(text.strip() != "", field_name, "May not be blank."):
+        errors.check(len(text) <= max_length, field_name, f"At most {max_length} characters.")
         # PostgreSQL cannot store NUL in text; refuse it here rather than fail in the database.
-        errors.check("\x00" not in value, field_name, "May not contain NUL characters.")
+        errors.check("\x00" not in text, field_name, "May not contain NUL characters.")
 
 
 def check_sku(errors: FieldErrors, field_name: str, value: object) -> None:
@@ -37,9 +38,8 @@ def check_sku(errors: FieldErrors, field_name: str, value: object) -> None:
 
 
 def check_email(errors: FieldErrors, field_name: str, value: object) -> None:
-    if not errors.check(
-        isinstance(value, str) and len(value) <= limits.MAX_EMAIL_LENGTH, field_name, "Must be an email address."
-    ):
+    if not isinstance(value, str) or len(value) > limits.MAX_EMAIL_LENGTH:
+        errors.add(field_name, "Must be an email address.")
         return
     try:
         validate_email(value)
@@ -60,7 +60,8 @@ def check_price(errors: FieldErrors, field_name: str, value: object) -> None:
         isinstance(value, Decimal)
         and value.is_finite()
         and limits.MIN_PRICE <= value <= limits.MAX_PRICE
-        and -value.as_tuple().exponent <= limits.PRICE_DECIMAL_PLACES
+        and isinstance(exponent := value.as_tuple().exponent, int)  # finite, so never 'n'/'N'/'F'
+        and -exponent <= limits.PRICE_DECIMAL_PLACES
     )
     errors.check(
         valid,
@@ -71,7 +72,8 @@ def check_price(errors: FieldErrors, field_name: str, value: object) -> None:
 
 
 def check_line(errors: FieldErrors, prefix: str, line: object) -> None:
-    if not errors.check(isinstance(line, OrderLine), prefix, "Must be an order line."):
+    if not isinstance(line, OrderLine):
+        errors.add(prefix, "Must be an order line.")
         return
     check_sku(errors, f"{prefix}.sku", line.sku)
     check_quantity(errors, f"{prefix}.quantity", line.quantity)

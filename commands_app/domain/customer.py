@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
 from commands_app.domain.registry import domain_aggregates, domain_events
 from commands_app.framework.aggregate import Aggregate
@@ -28,7 +29,7 @@ class Customer(Aggregate):
 
     stream_type = "Customer"
 
-    def __init__(self, aggregate_id: str) -> None:
+    def __init__(self, aggregate_id: str | UUID) -> None:
         super().__init__(aggregate_id)
         self.name = ""
         self.email = ""

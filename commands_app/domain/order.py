@@ -94,7 +94,7 @@ class Order(Aggregate):
     stream_type = "Order"
     snapshot_schema_version = 2  # 2: `ordered_skus`
 
-    def __init__(self, aggregate_id: str) -> None:
+    def __init__(self, aggregate_id: str | uuid.UUID) -> None:
         super().__init__(aggregate_id)
         self.customer_id: uuid.UUID | None = None
         self.status: str | None = None

@@ -122,7 +122,7 @@ class StockHold(Aggregate):
 
     stream_type = "StockHold"
 
-    def __init__(self, aggregate_id: str) -> None:
+    def __init__(self, aggregate_id: str | uuid.UUID) -> None:
         super().__init__(aggregate_id)
         self.sku = ""
         self.order_id = ""
@@ -159,7 +159,7 @@ class Product(Aggregate):
     stream_type = "Product"
     snapshot_schema_version = 2  # 2: totals and legacy holds instead of every open reservation
 
-    def __init__(self, aggregate_id: str) -> None:
+    def __init__(self, aggregate_id: str | uuid.UUID) -> None:
         super().__init__(aggregate_id)
         self.sku = ""
         self.name = ""

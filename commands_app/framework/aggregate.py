@@ -1,6 +1,7 @@
 """`Aggregate`: state rebuilt from its own events; new events are raised, then saved."""
 
 from typing import Any, ClassVar, TypeVar
+from uuid import UUID
 
 A = TypeVar("A", bound="Aggregate")
 
@@ -20,7 +21,7 @@ class Aggregate:
     stream_type: ClassVar[str]
     snapshot_schema_version: ClassVar[int] = 1
 
-    def __init__(self, aggregate_id: str) -> None:
+    def __init__(self, aggregate_id: str | UUID) -> None:
         self.id = str(aggregate_id)
         self.version = 0  # the last stored version this state includes
         self._pending: list[Any] = []

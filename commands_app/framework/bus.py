@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from commands_app.framework.commands import Command
 from eventstore.store import RecordedEvent
@@ -77,6 +77,7 @@ class CommandResult:
 
 
 Handler = Callable[[Command, CommandContext], CommandResult]
+C = TypeVar("C", bound=Command)
 
 
 class Middleware(Protocol):
@@ -95,10 +96,11 @@ class CommandBus:
             chain = partial(step, next_handler=chain)
         self._chain = chain
 
-    def register(self, command_type: type[Command], handler: Handler) -> None:
+    def register(self, command_type: type[C], handler: Callable[[C, CommandContext], CommandResult]) -> None:
         if command_type in self._handlers:
             raise ValueError(f"{command_type.__name__} already has a handler")
-        self._handlers[command_type] = handler
+        # Stored as taking any Command: `_handle` only calls it with a `command_type` instance.
+        self._handlers[command_type] = cast(Handler, handler)
 
     def dispatch(self, command: Command, context: CommandContext | None = None) -> CommandResult:
         return self._chain(command, context or CommandContext())

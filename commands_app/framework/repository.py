@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.db import transaction
 
@@ -32,15 +33,15 @@ class AggregateRepository:
         self.registry = registry
         self.snapshots = SnapshotStore() if snapshots else None
 
-    def load(self, aggregate_type: type[A], aggregate_id: str) -> A:
+    def load(self, aggregate_type: type[A], aggregate_id: str | UUID) -> A:
         """The aggregate with every stored event applied; `exists` is False for a new id.
 
         A stream of another type (an order id given where a customer id is expected) loads
         as a new, empty aggregate, so the command sees "not found", not a confusing state.
         """
         aggregate = aggregate_type(aggregate_id)
-        if self._snapshots_enabled(aggregate_type):
-            snapshot, events = self.snapshots.load_stream(
+        if snapshots := self._snapshots_for(aggregate_type):
+            snapshot, events = snapshots.load_stream(
                 self.store, aggregate.id, aggregate_type.stream_type, aggregate_type.snapshot_schema_version
             )
             if snapshot is not None:
@@ -89,7 +90,9 @@ class AggregateRepository:
             return aggregate  # another type's stream: "not found" for this type
         return self.replay(aggregate, events)
 
-    def _restore(self, aggregate_type: type[A], snapshot: StoredSnapshot, events: list[StreamEvent]) -> A | None:
+    def _restore(
+        self, aggregate_type: type[A], snapshot: StoredSnapshot, events: list[StreamEvent | RecordedEvent]
+    ) -> A | None:
         """The aggregate restored from `snapshot`, or None when it cannot be trusted.
 
         `load_stream` only offers snapshots of this type and schema version; an older
@@ -105,10 +108,9 @@ class AggregateRepository:
             return None
 
     def _snapshot_if_due(self, aggregate: Aggregate, loaded_version: int) -> None:
+        snapshots = self._snapshots_for(type(aggregate))
         every = snapshot_every(aggregate.stream_type)
-        if not self._snapshots_enabled(type(aggregate)) or not crosses_threshold(
-            every, loaded_version, aggregate.version
-        ):
+        if snapshots is None or every is None or not crosses_threshold(every, loaded_version, aggregate.version):
             return
         try:
             state = aggregate.snapshot_state()
@@ -117,13 +119,10 @@ class AggregateRepository:
             # A broken snapshot hook must not refuse a command whose events are sound.
             logger.exception("could not snapshot %s@%s", aggregate.id, aggregate.version)
             return
-        self.snapshots.save(
-            aggregate.id, aggregate.stream_type, aggregate.version, aggregate.snapshot_schema_version, state
-        )
+        snapshots.save(aggregate.id, aggregate.stream_type, aggregate.version, aggregate.snapshot_schema_version, state)
 
-    def _snapshots_enabled(self, aggregate_type: type[Aggregate]) -> bool:
-        return (
-            self.snapshots is not None
-            and aggregate_type.supports_snapshots()
-            and snapshot_every(aggregate_type.stream_type) is not None
-        )
+    def _snapshots_for(self, aggregate_type: type[Aggregate]) -> SnapshotStore | None:
+        """The snapshot store, when this aggregate type is snapshotted at all."""
+        if aggregate_type.supports_snapshots() and snapshot_every(aggregate_type.stream_type) is not None:
+            return self.snapshots
+        return None

@@ -6,6 +6,7 @@ are loaded once and upserted at the end.
 
 from collections.abc import Iterable
 from decimal import Decimal
+from uuid import UUID
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
@@ -30,7 +31,7 @@ class CustomerBatch:
         self.changed_customers: set[str] = set()
         self.changed_orders: set[str] = set()
 
-    def spend(self, customer_id: str, amount: Decimal, event: RecordedEvent) -> None:
+    def spend(self, customer_id: str | UUID, amount: Decimal, event: RecordedEvent) -> None:
         customer = self.customers.get(str(customer_id))
         if customer is None:
             return  # an order of a customer this log never registered: nothing to count it on

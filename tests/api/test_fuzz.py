@@ -14,6 +14,7 @@ import json
 import os
 import uuid
 from collections import Counter
+from typing import Any
 
 import pytest
 import schemathesis
@@ -42,7 +43,7 @@ from tests.factories import CommandSenderFactory
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 # Derandomized runs also skip Hypothesis' example database, which would replay what an
 # earlier randomized run on this machine found.
-SEEDING = {"derandomize": True, "database": None} if os.environ.get("FUZZ_RANDOM") != "1" else {}
+SEEDING: dict[str, Any] = {"derandomize": True, "database": None} if os.environ.get("FUZZ_RANDOM") != "1" else {}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -61,7 +62,8 @@ def fuzz_user(db, settings):
 
 @pytest.fixture
 def fuzz_auth(fuzz_user) -> dict[str, str]:
-    return {"Authorization": token_client(fuzz_user)._credentials["HTTP_AUTHORIZATION"]}
+    # APIClient keeps what `credentials()` set in `_credentials`; there is no public reader.
+    return {"Authorization": token_client(fuzz_user)._credentials["HTTP_AUTHORIZATION"]}  # type: ignore[attr-defined]
 
 
 # (operation, status) -> cases; FUZZ_STATS_FILE=path writes it out as JSON, for the record.

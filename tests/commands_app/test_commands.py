@@ -39,7 +39,7 @@ def test_commands_are_immutable():
         (c.AddItem(order_id=ORDER, sku="A", quantity=1, unit_price=Decimal("NaN")), "unit_price"),
         (c.AddItem(order_id=ORDER, sku="", quantity=1, unit_price=Decimal("1")), "sku"),
         (c.AddItem(order_id=ORDER, sku="x" * 65, quantity=1, unit_price=Decimal("1")), "sku"),
-        (c.AddItem(order_id="not-a-uuid", sku="A", quantity=1, unit_price=Decimal("1")), "order_id"),
+        (c.AddItem(order_id="not-a-uuid", sku="A", quantity=1, unit_price=Decimal("1")), "order_id"),  # type: ignore[arg-type]
         (c.RegisterCustomer(name="Ada", email="not-an-email"), "email"),
         (c.RegisterCustomer(name="  ", email="ada@example.com"), "name"),
         (c.UpdateCustomer(customer_id=ORDER), "non_field_errors"),

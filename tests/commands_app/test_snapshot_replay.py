@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -29,7 +30,7 @@ action = st.one_of(
     # PostgreSQL text cannot hold NUL nor a lone surrogate (the HTTP layer refuses both).
     st.tuples(
         st.just("cancel"),
-        st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), min_size=1, max_size=20),
+        st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), min_size=1, max_size=20),
     ),
 )
 # Each save takes 1-3 actions, so some appends jump over a snapshot multiple.
@@ -41,7 +42,13 @@ def act(order: Order, step: tuple) -> None:
     """Run one domain method; a refusal (a closed order, a price clash) just raises no event."""
     name, *args = step
     try:
-        {"add": order.add_item, "remove": order.remove_item, "ship": order.ship, "cancel": order.cancel}[name](*args)
+        actions: dict[str, Callable[..., None]] = {
+            "add": order.add_item,
+            "remove": order.remove_item,
+            "ship": order.ship,
+            "cancel": order.cancel,
+        }
+        actions[name](*args)
     except DomainError:
         pass
 

@@ -28,7 +28,9 @@ def place(customer_id: uuid.UUID, correlation_id: str | None = None, **quantitie
     """Place an order of `sku=quantity` lines; its id."""
     order_id = uuid.uuid4()
     lines = tuple(OrderLine(sku, quantity, Decimal("2.50")) for sku, quantity in quantities.items())
-    context = CommandContext(user="customer", **({"correlation_id": correlation_id} if correlation_id else {}))
+    context = CommandContext(user="customer")
+    if correlation_id:
+        context = CommandContext(user="customer", correlation_id=correlation_id)
     command_bus().dispatch(c.PlaceOrder(order_id=order_id, customer_id=customer_id, items=lines), context)
     return str(order_id)
 
@@ -48,7 +50,7 @@ def held(sku: str, order_id: str) -> int:
     return stock(sku).held_for(order_id, hold)
 
 
-def status(order_id: str) -> str:
+def status(order_id: str) -> str | None:
     """The order's status as its events say (the write side's truth, not a read model)."""
     return aggregate_repository().load(Order, order_id).status
 

@@ -9,6 +9,7 @@ the same transaction) is at the version each of them loaded only for the first.
 import threading
 import uuid
 from collections import Counter
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -31,7 +32,8 @@ THREADS = 8
 
 def in_threads(work, count: int) -> list:
     """Run `work(n)` in `count` threads started together; their results (or exceptions) in order."""
-    start, results = threading.Barrier(count), [None] * count
+    start = threading.Barrier(count)
+    results: list[Any] = [None] * count
 
     def run(n: int) -> None:
         try:

@@ -1,6 +1,7 @@
 """`manage.py rebuild_projections [NAME …|--all]`: replay the log from position 0 into projections."""
 
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="rebuild every registered projection")
         parser.add_argument("--batch-size", type=int, default=2000)
 
-    def handle(self, *args, names: list[str], all: bool, batch_size: int, **options) -> None:
+    def handle(self, *args: Any, names: list[str], all: bool, batch_size: int, **options: Any) -> None:
         if all == bool(names):
             raise CommandError("Name the projections to rebuild, or pass --all (not both).")
         try:

@@ -1,6 +1,7 @@
 """`manage.py subscribers status|retry|skip`: the operator's view of projections and sagas."""
 
 import getpass
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         skip_parser.add_argument("--reason", required=True, help="why; kept with the record")
         skip_parser.add_argument("--by", default=None, help="who decides (default: the OS user)")
 
-    def handle(self, *args, action: str, **options) -> None:
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "status":
             self.print_status()
             return
