@@ -2,6 +2,7 @@
 
 from commands_app.domain import commands as c
 from commands_app.domain.customer import Customer
+from commands_app.email_reservations import change_email, claim_email
 from commands_app.domain.order import Order
 from commands_app.domain.product import Product, StockHold, stock_hold_stream_id
 from commands_app.framework.bus import CommandBus
@@ -15,6 +16,18 @@ def place_order(order: Order, command: c.PlaceOrder, repository: AggregateReposi
     if not repository.load(Customer, command.customer_id).exists:
         raise DomainError(f"No customer with id {command.customer_id}; register the customer first.")
     order.place(command.customer_id, command.items)
+
+
+def register_customer(customer: Customer, command: c.RegisterCustomer, repository: AggregateRepository) -> None:
+    # The address is claimed in the transaction that appends the event (`email_reservations`).
+    claim_email(command.customer_id, command.email, using=repository.store.using)
+    customer.register(command.name, command.email)
+
+
+def update_customer(customer: Customer, command: c.UpdateCustomer, repository: AggregateRepository) -> None:
+    if command.email is not None:
+        change_email(customer.id, customer.email, command.email, using=repository.store.using)
+    customer.update(command.name, command.email)
 
 
 def hold_of(product: Product, command: c.OrderStockCommand, repository: AggregateRepository) -> StockHold:
@@ -46,8 +59,8 @@ def register_domain_handlers(bus: CommandBus, repository: AggregateRepository) -
     def handler(aggregate_type, execute, creates=False):  # noqa: ANN001, ANN202 - local shorthand
         return AggregateHandler(aggregate_type, execute, repository, creates=creates)
 
-    bus.register(c.RegisterCustomer, handler(Customer, lambda a, cmd, _: a.register(cmd.name, cmd.email), creates=True))
-    bus.register(c.UpdateCustomer, handler(Customer, lambda a, cmd, _: a.update(cmd.name, cmd.email)))
+    bus.register(c.RegisterCustomer, handler(Customer, register_customer, creates=True))
+    bus.register(c.UpdateCustomer, handler(Customer, update_customer))
     bus.register(c.PlaceOrder, handler(Order, place_order, creates=True))
     bus.register(c.AddItem, handler(Order, lambda a, cmd, _: a.add_item(cmd.sku, cmd.quantity, cmd.unit_price)))
     bus.register(c.RemoveItem, handler(Order, lambda a, cmd, _: a.remove_item(cmd.sku)))
