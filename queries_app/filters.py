@@ -72,10 +72,13 @@ class WholeNumberFilter(django_filters.NumberFilter):
 class ProductStockFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     available_min = WholeNumberFilter(field_name="available", lookup_expr="gte")
+    discontinued = django_filters.BooleanFilter(
+        help_text="`true`: only products off sale; `false`: only those on sale."
+    )
 
     class Meta:
         model = ProductStock
-        fields = ["name", "available_min"]
+        fields = ["name", "available_min", "discontinued"]
 
 
 class StrictOrderingFilter(OrderingFilter):

@@ -39,7 +39,9 @@ class Customer(Aggregate):
 
     def update(self, name: str | None, email: str | None) -> None:
         """New values for what is given; when nothing would change, no event (the command answers 200)."""
-        updated = CustomerUpdated(name=self.name if name is None else name, email=self.email if email is None else email)
+        updated = CustomerUpdated(
+            name=self.name if name is None else name, email=self.email if email is None else email
+        )
         if (updated.name, updated.email) != (self.name, self.email):
             self.raise_event(updated)
 

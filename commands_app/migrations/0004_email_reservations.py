@@ -4,18 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commands_app', '0003_command_senders_group'),
+        ("commands_app", "0003_command_senders_group"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EmailReservation',
+            name="EmailReservation",
             fields=[
-                ('email_key', models.CharField(help_text='HMAC-SHA256 of the normalised email.', max_length=64, primary_key=True, serialize=False)),
-                ('customer_id', models.UUIDField(db_index=True)),
-                ('reserved_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "email_key",
+                    models.CharField(
+                        help_text="HMAC-SHA256 of the normalised email.",
+                        max_length=64,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("customer_id", models.UUIDField(db_index=True)),
+                ("reserved_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
     ]

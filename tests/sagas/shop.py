@@ -4,7 +4,7 @@ import uuid
 from decimal import Decimal
 
 from commands_app.domain import commands as c
-from commands_app.domain.order import Order, OrderLine
+from commands_app.domain.order import Order
 from commands_app.domain.product import Product, StockHold, product_stream_id, stock_hold_stream_id
 from commands_app.framework.bus import CommandContext
 from commands_app.wiring import aggregate_repository, command_bus
@@ -14,7 +14,9 @@ from eventstore.subscriptions import catch_up, get_subscriber
 
 def customer() -> uuid.UUID:
     customer_id = uuid.uuid4()
-    command_bus().dispatch(c.RegisterCustomer(customer_id=customer_id, name="Ada", email="ada@example.com"))
+    command_bus().dispatch(
+        c.RegisterCustomer(customer_id=customer_id, name="Ada", email=f"ada-{customer_id.hex}@example.com")
+    )
     return customer_id
 
 
@@ -27,7 +29,7 @@ def product(sku: str, on_hand: int, price: str = "2.50") -> None:
 def place(customer_id: uuid.UUID, correlation_id: str | None = None, **quantities: int) -> str:
     """Place an order of `sku=quantity` lines; its id."""
     order_id = uuid.uuid4()
-    lines = tuple(OrderLine(sku, quantity, Decimal("2.50")) for sku, quantity in quantities.items())
+    lines = tuple(c.RequestedLine(sku, quantity) for sku, quantity in quantities.items())  # catalogue prices
     context = CommandContext(user="customer")
     if correlation_id:
         context = CommandContext(user="customer", correlation_id=correlation_id)
