@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
-from commands_app.domain.commands import AddItem, OrderLine, PlaceOrder, RegisterCustomer
+from commands_app.domain.commands import AddItem, AddProduct, OrderLine, PlaceOrder, RegisterCustomer
 from commands_app.framework.bus import CommandContext
 from commands_app.wiring import command_bus
 
@@ -40,6 +40,8 @@ def shop(transactional_db) -> dict:
     bus = command_bus()
     context = CommandContext(user="ada")
     customer = bus.dispatch(RegisterCustomer(name="Ada", email="ada@example.com"), context).aggregate_id
+    for sku, price in (("WIDGET", "9.99"), ("LAMP", "19.99")):  # order lines take the catalogue's price
+        bus.dispatch(AddProduct(sku=sku, name=f"The {sku.lower()}", price=Decimal(price)), CommandContext(user="op"))
     line = OrderLine(sku="WIDGET", quantity=2, unit_price=Decimal("9.99"))
     order = bus.dispatch(PlaceOrder(customer_id=uuid.UUID(customer), items=(line,)), context).aggregate_id
     bus.dispatch(AddItem(order_id=uuid.UUID(order), sku="LAMP", quantity=1, unit_price=Decimal("19.99")), context)

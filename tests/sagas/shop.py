@@ -4,7 +4,7 @@ import uuid
 from decimal import Decimal
 
 from commands_app.domain import commands as c
-from commands_app.domain.order import Order
+from commands_app.domain.order import Order, OrderLine
 from commands_app.domain.product import Product, StockHold, product_stream_id, stock_hold_stream_id
 from commands_app.framework.bus import CommandContext
 from commands_app.wiring import aggregate_repository, command_bus
@@ -35,6 +35,15 @@ def place(customer_id: uuid.UUID, correlation_id: str | None = None, **quantitie
         context = CommandContext(user="customer", correlation_id=correlation_id)
     command_bus().dispatch(c.PlaceOrder(order_id=order_id, customer_id=customer_id, items=lines), context)
     return str(order_id)
+
+
+def placed_before_the_catalogue_rule(customer_id: uuid.UUID, **quantities: int) -> str:
+    """An order written straight to its stream at 2.50 a unit, as orders were before prices came from the
+    catalogue (no product need exist); its id."""
+    order = Order(uuid.uuid4())
+    order.place(customer_id, tuple(OrderLine(sku, quantity, Decimal("2.50")) for sku, quantity in quantities.items()))
+    aggregate_repository().save(order, {"command": "place-order", "user": "customer"})
+    return order.id
 
 
 def run_saga(batch_size: int | None = None) -> int:
