@@ -10,6 +10,7 @@ from django.db import connection
 
 from commands_app.domain import commands as c
 from commands_app.email_reservations import email_key, normalise_email, release_email_reservation
+from commands_app.framework.bus import CommandResult
 from commands_app.framework.errors import ValueTaken
 from commands_app.models import EmailReservation
 from commands_app.wiring import command_bus
@@ -127,7 +128,7 @@ def in_threads(work, count: int) -> list:
 
 
 def register_at_once(email: str) -> list:
-    def register(n: int) -> str:
+    def register(n: int) -> CommandResult:
         return command_bus().dispatch(c.RegisterCustomer(name=f"Racer {n}", email=email.upper() if n % 2 else email))
 
     return in_threads(register, THREADS)
