@@ -204,3 +204,17 @@ def test_bad_input_to_a_product_command_is_400_naming_the_field(api, pen, endpoi
 def test_expected_version_guards_the_product_commands(api, pen):
     response = command(api, "change-product-price", sku="PEN", price="3.00", expected_version=1)
     assert response.status_code == 409 and response.json()["current_version"] == 2
+
+
+@pytest.mark.parametrize(("query", "skus"), [("true", ["PEN"]), ("false", ["INK"]), ("", ["INK", "PEN"])])
+def test_products_filter_by_discontinued(api, pen, query, skus):
+    stock(api, "INK", 1)
+    command(api, "discontinue-product", sku="PEN")
+    project()
+    body = api.get(f"/api/products/?discontinued={query}").json()
+    assert [p["sku"] for p in body["results"]] == skus
+
+
+def test_a_discontinued_filter_it_cannot_read_is_400(api):
+    response = api.get("/api/products/?discontinued=maybe")
+    assert response.status_code == 400 and "discontinued" in response.json()["detail"]
