@@ -7,7 +7,7 @@ from eventstore.models import Event
 from queries_app.models import OrderSummary, ProductStock
 from tests.api.helpers import command, fulfil, project, register_customer, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]  # reads the read models too
 
 
 def refused(response, status: int, events_before: int) -> str:
