@@ -7,8 +7,8 @@ The guard is `EmailReservation`, one row per address, whose primary key is the a
 HMAC. `claim_email` inserts it inside the command's transaction, so the row and the
 `CustomerRegistered` / `CustomerUpdated` event commit together or not at all. Two concurrent
 claims of one address meet on the primary key: PostgreSQL makes the second insert wait for
-the first transaction, then fails it, and that command is refused with 409 (`ValueTaken`,
-naming `email`). A customer who changes address gives the old one up in the same transaction.
+the first transaction, then skips it (`ON CONFLICT DO NOTHING`), and that command is refused
+with 409 (`ValueTaken`, naming `email`). A customer who changes address gives the old one up in the same transaction.
 
 Addresses are compared case-insensitively (`normalise_email`: trimmed, lower-cased), and the
 table stores only `HMAC-SHA256(EMAIL_RESERVATION_KEY, address)`: no readable address lives
@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import connections, transaction
+from django.utils import timezone
 
 from commands_app.framework.errors import ValueTaken
 from commands_app.models import EmailReservation
@@ -61,18 +62,35 @@ def claim_email(customer_id: uuid.UUID | str, email: str, *, using: str = "defau
     if not transaction.get_connection(using).in_atomic_block:
         raise RuntimeError("claim_email must run inside the command's transaction")
     key, customer = email_key(email), uuid.UUID(str(customer_id))
-    holder = EmailReservation.objects.using(using).filter(email_key=key).values_list("customer_id", flat=True).first()
-    if holder == customer:
+    if _insert_unless_held(key, customer, using):
         return
-    if holder is not None:
+    holder = EmailReservation.objects.using(using).filter(email_key=key).values_list("customer_id", flat=True).first()
+    if holder != customer:
         raise email_taken(email)
-    try:
-        # A savepoint, so a lost race leaves the command's transaction usable for the refusal.
-        with transaction.atomic(using=using):
-            EmailReservation.objects.using(using).create(email_key=key, customer_id=customer)
-    except IntegrityError:
-        # Another transaction claimed it since we looked (PostgreSQL waited for it to commit).
-        raise email_taken(email) from None
+
+
+def _insert_unless_held(key: str, customer: uuid.UUID, using: str) -> bool:
+    """Insert the reservation unless the address is held; True when this inserted it.
+
+    One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite 3.35+): a
+    concurrent claim not yet committed makes PostgreSQL wait for it, then skip the row if it
+    committed. No error is raised, so no savepoint is needed: the common case is one round trip.
+    """
+    connection = connections[using]
+    table = connection.ops.quote_name(EmailReservation._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("email_key", "customer_id", "reserved_at"))
+    fields = EmailReservation._meta
+    values = [
+        key,
+        fields.get_field("customer_id").get_db_prep_value(customer, connection),
+        fields.get_field("reserved_at").get_db_prep_value(timezone.now(), connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) ON CONFLICT (email_key) DO NOTHING RETURNING 1",
+            values,
+        )
+        return cursor.fetchone() is not None
 
 
 def change_email(customer_id: uuid.UUID | str, old_email: str, new_email: str, *, using: str = "default") -> None:
