@@ -23,6 +23,7 @@ from commands_app.framework.errors import (
     CommandFailed,
     CommandInvalid,
     DomainError,
+    ValueTaken,
 )
 from commands_app.framework.middleware import ConflictPersisted
 from commands_app.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
@@ -34,6 +35,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (CommandInvalid, status.HTTP_400_BAD_REQUEST),
     (AggregateNotFound, status.HTTP_404_NOT_FOUND),
     (AggregateAlreadyExists, status.HTTP_409_CONFLICT),
+    (ValueTaken, status.HTTP_409_CONFLICT),
     (DomainError, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (IdempotencyKeyReused, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (IdempotencyKeyInUse, status.HTTP_409_CONFLICT),
@@ -127,6 +129,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             body = invalid_input_body(exc.errors, "Invalid command.")
         if isinstance(exc, CommandFailed):
             body["error_id"] = exc.error_id
+        if isinstance(exc, ValueTaken):
+            body["errors"] = {exc.field: [exc.detail]}
         return Response(body, status=code)
     if isinstance(exc, RequestDataTooBig):  # read past Content-Length, e.g. a body sent in chunks
         limit = settings.REQUEST_BODY_MAX_BYTES
@@ -182,9 +186,14 @@ class InvalidInputErrorSerializer(ErrorSerializer):
 
 
 class ConflictErrorSerializer(ErrorSerializer):
-    """409: somebody else wrote first (`current_version` says where the stream is), or the id is taken."""
+    """409: somebody else wrote first (`current_version` says where the stream is), the id is taken,
+    or a unique value is (`errors` names the field)."""
 
     current_version = serializers.IntegerField(required=False, allow_null=True)
+    # A field named like Serializer.errors: this serializer only documents a body, it never validates.
+    errors = serializers.JSONField(  # type: ignore[assignment]
+        required=False, help_text='A value another aggregate holds, by field: {"email": ["…"]}.'
+    )
 
 
 class ServerErrorSerializer(ErrorSerializer):

@@ -52,6 +52,26 @@ def _ours_register() -> Callable[[], None]:
     return op
 
 
+BENCH_CATALOGUE = 100  # products BENCH-0 … BENCH-99, at 1.50
+
+
+def bench_sku(n: int) -> str:
+    return f"BENCH-{n % BENCH_CATALOGUE}"
+
+
+def add_bench_catalogue() -> None:
+    """The products `_ours_add_item` orders (already there: left as they are)."""
+    from commands_app.domain.commands import AddProduct
+    from commands_app.framework.errors import AggregateAlreadyExists
+    from commands_app.wiring import command_bus
+
+    for n in range(BENCH_CATALOGUE):
+        try:
+            command_bus().dispatch(AddProduct(sku=bench_sku(n), name=f"Bench product {n}", price=Decimal("1.50")))
+        except AggregateAlreadyExists:
+            pass
+
+
 def _ours_add_item(order_ids: list[str]) -> Callable[[], None]:
     from commands_app.domain.commands import AddItem
     from commands_app.framework.bus import CommandContext
@@ -62,9 +82,11 @@ def _ours_add_item(order_ids: list[str]) -> Callable[[], None]:
 
     def op() -> None:
         n = next(counter)
+        # A line takes its product's catalogue price, so each add-item also reads one product
+        # stream: part of what a real add-item costs (`BENCH_CATALOGUE`, added by row 2's prepare).
         command = AddItem(
             order_id=uuid.UUID(order_ids[n % len(order_ids)]),
-            sku=f"B-{os.getpid()}-{n}",
+            sku=bench_sku(os.getpid() + n),
             quantity=1,
             unit_price=Decimal("1.50"),
         )

@@ -45,3 +45,23 @@ class CommandAccess(models.Model):
 
     def __str__(self) -> str:
         return "command access"
+
+
+class EmailReservation(models.Model):
+    """One email address claimed by one customer: the write side's uniqueness guard.
+
+    The primary key is an HMAC (`settings.EMAIL_RESERVATION_KEY`) of the normalised address
+    (`commands_app.email_reservations.normalise_email`), so this table holds no readable email:
+    a dump of it leaks no addresses, and forgetting a customer needs only its row deleted.
+    A row is inserted in the same transaction as the `CustomerRegistered` / `CustomerUpdated`
+    event that takes the address, so two customers can never both hold one address; it is not
+    a read model, and no projection rebuild touches it. `rebuild_email_reservations` rebuilds
+    it from the log (after changing the key, or for customers registered before it existed).
+    """
+
+    email_key = models.CharField(primary_key=True, max_length=64, help_text="HMAC-SHA256 of the normalised email.")
+    customer_id = models.UUIDField(db_index=True)
+    reserved_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.email_key[:12]}… → {self.customer_id}"

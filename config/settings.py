@@ -406,6 +406,10 @@ COMMAND_IDEMPOTENCY_KEY_TTL_SECONDS = int(os.environ.get("COMMAND_IDEMPOTENCY_KE
 COMMAND_RETRY_MAX_ATTEMPTS = int(os.environ.get("COMMAND_RETRY_MAX_ATTEMPTS", "10"))
 COMMAND_RETRY_BASE_DELAY_SECONDS = float(os.environ.get("COMMAND_RETRY_BASE_DELAY_SECONDS", "0.01"))
 COMMAND_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("COMMAND_RETRY_MAX_DELAY_SECONDS", "0.25"))
+# The key of the HMAC that names a reserved email (`commands_app.email_reservations`): the
+# reservation table holds no readable address. Defaults to SECRET_KEY; after changing it (or
+# SECRET_KEY, when it is unset) run `manage.py rebuild_email_reservations`, or no email is taken.
+EMAIL_RESERVATION_KEY = os.environ.get("EMAIL_RESERVATION_KEY", "") or SECRET_KEY
 # The worker registers the purge task (it lives beside the idempotency code, not in a tasks module).
 CELERY_IMPORTS = ["commands_app.idempotency"]
 CELERY_BEAT_SCHEDULE["purge-expired-idempotency-keys"] = {

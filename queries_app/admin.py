@@ -21,5 +21,6 @@ class OrderSummaryAdmin(ReadOnlyAdmin):
 
 @admin.register(ProductStock)
 class ProductStockAdmin(ReadOnlyAdmin):
-    list_display = ["sku", "name", "price", "on_hand", "reserved", "available", "updated_at"]
+    list_display = ["sku", "name", "price", "on_hand", "reserved", "available", "discontinued", "updated_at"]
+    list_filter = ["discontinued"]
     search_fields = ["sku", "name"]

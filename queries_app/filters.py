@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -69,13 +70,28 @@ class WholeNumberFilter(django_filters.NumberFilter):
     field_class = WholeNumberField
 
 
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """`?x=true` / `?x=false`, anything else a 400 naming the choices.
+
+    Not django-filter's BooleanFilter, which ignores a value it cannot read (`?discontinued=maybe`)
+    instead of refusing it (schemathesis found it). The schema says string, as the query is.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
 class ProductStockFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     available_min = WholeNumberFilter(field_name="available", lookup_expr="gte")
+    discontinued = TrueFalseFilter(help_text="`true`: only products off sale; `false`: only those on sale.")
 
     class Meta:
         model = ProductStock
-        fields = ["name", "available_min"]
+        fields = ["name", "available_min", "discontinued"]
 
 
 class StrictOrderingFilter(OrderingFilter):

@@ -95,7 +95,7 @@ class OrderCustomerName(models.Model):
 
 
 class ProductStock(models.Model):
-    """One product: its price and stock, with what is held for orders and what is left to sell."""
+    """One product: its name, price and stock, with what is held for orders and what is left to sell."""
 
     sku = models.CharField(primary_key=True, max_length=64)
     stream_id = models.CharField(max_length=128, unique=True)  # how events name the product
@@ -104,6 +104,8 @@ class ProductStock(models.Model):
     on_hand = models.PositiveIntegerField(default=0)
     reserved = models.PositiveIntegerField(default=0)
     available = models.IntegerField(default=0)  # on_hand - reserved, stored so it can be filtered and sorted
+    discontinued = models.BooleanField(default=False, help_text="Off sale: new order lines are refused.")
+    written_off = models.PositiveIntegerField(default=0, help_text="Units written off (damaged, lost) in all.")
     added_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     version = models.PositiveIntegerField()

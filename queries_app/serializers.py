@@ -40,7 +40,18 @@ class OrderSummarySerializer(serializers.ModelSerializer):
 class ProductStockSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductStock
-        fields = ["sku", "name", "price", "on_hand", "reserved", "available", "updated_at", "version"]
+        fields = [
+            "sku",
+            "name",
+            "price",
+            "on_hand",
+            "reserved",
+            "available",
+            "discontinued",
+            "written_off",
+            "updated_at",
+            "version",
+        ]
 
 
 class ProjectionStatusSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from eventstore.models import Event
-from tests.api.helpers import command, place_order, register_customer
+from tests.api.helpers import command, in_catalogue, place_order, register_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 def events(api):
     customer = register_customer(api)
     order = place_order(api, customer)
+    in_catalogue(api, [{"sku": "LAMP", "unit_price": "19.99"}])
     command(api, "add-item", order_id=order, sku="LAMP", quantity=1, unit_price="19.99")
     return {"customer": customer, "order": order}
 
@@ -63,7 +64,7 @@ def test_nobody_can_add_change_or_delete_events(staff_client, events):
     assert staff_client.post(f"/admin/eventstore/event/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     event.refresh_from_db()
     assert event.event_type == "ItemAdded"
-    assert Event.objects.count() == 3
+    assert Event.objects.count() == 5  # the customer, two products, the order and its item
 
 
 def test_non_staff_are_sent_to_the_login_page(user, events):

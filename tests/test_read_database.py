@@ -151,7 +151,7 @@ def test_healthz_names_an_unreachable_read_database(django_db_blocker, monkeypat
 def test_a_command_reaches_the_query_api_through_a_worker_with_two_databases(live_api, settings):
     settings.HEALTHZ_TOKEN = "probe"
     stock(live_api, "WIDGET", 10)
-    stock(live_api, "LAMP", 10)
+    stock(live_api, "LAMP", 10, price="20.02")
     customer = register_customer(live_api)
     order = place_order(live_api, customer)
     added = command(live_api, "add-item", order_id=order, sku="LAMP", quantity=1, unit_price="20.02").json()

@@ -14,7 +14,9 @@ from bench.stats import alternate, median, ratio
 
 def prepare(bench: Bench, count: int) -> tuple[list[str], list[str]]:
     from bench.baselines.es_app import make_orders, make_shop
+    from bench.clients import add_bench_catalogue
 
+    add_bench_catalogue()
     ours = [str(uuid.uuid4()) for _ in range(count)]
     copy_rows(orders_with_events(ours, 10, customer_id=str(uuid.uuid4())))
     shop = make_shop(bench.config)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from api.errors import ConflictErrorSerializer, ErrorSerializer, InvalidInputErrorSerializer, ServerErrorSerializer
 from api.openapi import GENERIC_ERRORS
+from commands_app.api.refusals import refusals_of
 from commands_app.api.serializers import CommandResultSerializer, CommandSerializer
 from commands_app.api.views import CORRELATION_HEADER, CommandView
 from commands_app.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
@@ -41,7 +42,8 @@ COMMAND_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
     404: OpenApiResponse(ErrorSerializer, description="The command targets an aggregate that does not exist."),
     409: OpenApiResponse(
         ConflictErrorSerializer,
-        description="`expected_version` did not match (reload and retry), or the new aggregate's id is taken.",
+        description="`expected_version` did not match (reload and retry), the new aggregate's id is taken, "
+        "or a value that must be unique is another aggregate's (`errors` names the field).",
     ),
     413: OpenApiResponse(ErrorSerializer, description="The body is larger than `REQUEST_BODY_MAX_BYTES` (64 KiB)."),
     415: OpenApiResponse(ErrorSerializer, description="The body is not `application/json`."),
@@ -89,6 +91,21 @@ def command_summary(serializer_class: type[CommandSerializer]) -> str:
     return command_class.command_type().replace("-", " ").capitalize()
 
 
+def command_error_responses(serializer_class: type[CommandSerializer]) -> dict[int, OpenApiResponse]:
+    """The shared error responses, each status with this command's own refusals (`api.refusals`) listed."""
+    command_type = serializer_class.command_class.command_type()
+    responses = {}
+    for status, shared in COMMAND_ERROR_RESPONSES.items():
+        own = refusals_of(command_type, status)
+        if not own:
+            responses[status] = shared
+            continue
+        listed = "\n".join(f"- {refusal.when}" for refusal in own)
+        description = f"{shared.description}\n\nFor `{command_type}`:\n{listed}"
+        responses[status] = OpenApiResponse(shared.response, description=description, examples=shared.examples)
+    return responses
+
+
 def documented_command_view(serializer_class: type[CommandSerializer]) -> type[APIView]:
     """A `CommandView` for one command, whose schema names its fields, result and errors."""
     command_class = serializer_class.command_class
@@ -102,11 +119,12 @@ def documented_command_view(serializer_class: type[CommandSerializer]) -> type[A
         summary=command_summary(serializer_class),
         description=(
             f"Sends `{command_class.__name__}`. On success the body says which aggregate changed, its new "
-            "version, the log position of the last event (use it with read-your-writes) and the event types."
+            "version, the log position of the last event (use it with read-your-writes) and the event types. "
+            "A command that would change nothing writes no event: 200 with the current version and `events: []`."
         ),
         tags=[COMMAND_TAG],
         request=serializer_class,
         parameters=COMMAND_HEADERS,
-        responses={200: CommandResultSerializer, **COMMAND_ERROR_RESPONSES},
+        responses={200: CommandResultSerializer, **command_error_responses(serializer_class)},
     )
     return extend_schema_view(post=schema)(view)

@@ -12,7 +12,6 @@ from rest_framework import serializers
 from api.serializers import BoundedListField, MoneyField, StrictCharField, StrictIntegerField, StrictSerializer
 from commands_app.domain import commands as c
 from commands_app.domain import limits
-from commands_app.domain.order import OrderLine
 from commands_app.framework.commands import Command
 
 
@@ -22,8 +21,15 @@ def money_field(**kwargs: Any) -> MoneyField:
         decimal_places=limits.PRICE_DECIMAL_PLACES,
         min_value=limits.MIN_PRICE,
         max_value=limits.MAX_PRICE,
-        help_text='A decimal as a string ("12.50"), so it stays exact.',
-        **kwargs,
+        **{"help_text": 'A decimal as a string ("12.50"), so it stays exact.', **kwargs},
+    )
+
+
+def unit_price_field() -> MoneyField:
+    return money_field(
+        required=False,
+        help_text="Optional: the line takes the product's catalogue price. When given it must be that price "
+        '(a decimal string, "12.50"), or the command is refused with 422 naming both prices.',
     )
 
 
@@ -81,7 +87,7 @@ class UpdateCustomerSerializer(CommandSerializer):
 class OrderLineSerializer(StrictSerializer):
     sku = sku_field()
     quantity = quantity_field()
-    unit_price = money_field()
+    unit_price = unit_price_field()
 
 
 class PlaceOrderSerializer(CommandSerializer):
@@ -92,7 +98,7 @@ class PlaceOrderSerializer(CommandSerializer):
 
     def to_command(self) -> Command:
         data = dict(self.validated_data)
-        data["items"] = tuple(OrderLine(**line) for line in data.get("items", []))
+        data["items"] = tuple(c.RequestedLine(**line) for line in data.get("items", []))
         return self.command_class(**data)
 
 
@@ -101,7 +107,7 @@ class AddItemSerializer(CommandSerializer):
     order_id = serializers.UUIDField()
     sku = sku_field()
     quantity = quantity_field()
-    unit_price = money_field()
+    unit_price = unit_price_field()
     expected_version = expected_version_field()
 
 
@@ -140,6 +146,34 @@ class RestockProductSerializer(CommandSerializer):
     expected_version = expected_version_field()
 
 
+class ChangeProductPriceSerializer(CommandSerializer):
+    command_class = c.ChangeProductPrice
+    sku = sku_field()
+    price = money_field()
+    expected_version = expected_version_field()
+
+
+class RenameProductSerializer(CommandSerializer):
+    command_class = c.RenameProduct
+    sku = sku_field()
+    name = StrictCharField(max_length=limits.MAX_NAME_LENGTH)
+    expected_version = expected_version_field()
+
+
+class DiscontinueProductSerializer(CommandSerializer):
+    command_class = c.DiscontinueProduct
+    sku = sku_field()
+    expected_version = expected_version_field()
+
+
+class WriteOffStockSerializer(CommandSerializer):
+    command_class = c.WriteOffStock
+    sku = sku_field()
+    quantity = quantity_field()
+    reason = StrictCharField(max_length=limits.MAX_REASON_LENGTH, help_text="Why the units left (recorded).")
+    expected_version = expected_version_field()
+
+
 COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
     RegisterCustomerSerializer,
     UpdateCustomerSerializer,
@@ -150,6 +184,10 @@ COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
     CancelOrderSerializer,
     AddProductSerializer,
     RestockProductSerializer,
+    ChangeProductPriceSerializer,
+    RenameProductSerializer,
+    DiscontinueProductSerializer,
+    WriteOffStockSerializer,
 ]
 
 

@@ -71,13 +71,24 @@ def check_price(errors: FieldErrors, field_name: str, value: object) -> None:
     )
 
 
+@dataclass(frozen=True)
+class RequestedLine:
+    """An order line as a client asks for it. The price is the catalogue's (the handler reads the
+    product): `unit_price`, when given, must be that price, or the command is refused (422)."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal | None = None
+
+
 def check_line(errors: FieldErrors, prefix: str, line: object) -> None:
-    if not isinstance(line, OrderLine):
+    if not isinstance(line, OrderLine | RequestedLine):
         errors.add(prefix, "Must be an order line.")
         return
     check_sku(errors, f"{prefix}.sku", line.sku)
     check_quantity(errors, f"{prefix}.quantity", line.quantity)
-    check_price(errors, f"{prefix}.unit_price", line.unit_price)
+    if line.unit_price is not None:
+        check_price(errors, f"{prefix}.unit_price", line.unit_price)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,7 +132,7 @@ class UpdateCustomer(Command):
 class PlaceOrder(Command):
     order_id: uuid.UUID = field(default_factory=uuid.uuid4)
     customer_id: uuid.UUID
-    items: tuple[OrderLine, ...] = ()
+    items: tuple[RequestedLine | OrderLine, ...] = ()
 
     def aggregate_id(self) -> str:
         return str(self.order_id)
@@ -136,7 +147,7 @@ class PlaceOrder(Command):
         )
         for index, line in enumerate(self.items):
             check_line(errors, f"items[{index}]", line)
-        skus = [line.sku for line in self.items if isinstance(line, OrderLine)]
+        skus = [line.sku for line in self.items if isinstance(line, OrderLine | RequestedLine)]
         duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
         errors.check(not duplicates, "items", f"List each sku once; repeated: {', '.join(duplicates)}.")
 
@@ -150,7 +161,7 @@ class AddItem(Command):
     order_id: uuid.UUID
     sku: str
     quantity: int
-    unit_price: Decimal
+    unit_price: Decimal | None = None  # the catalogue's price; when given, it must be that price
 
     def aggregate_id(self) -> str:
         return str(self.order_id)
@@ -159,7 +170,8 @@ class AddItem(Command):
         check_uuid(errors, "order_id", self.order_id)
         check_sku(errors, "sku", self.sku)
         check_quantity(errors, "quantity", self.quantity)
-        check_price(errors, "unit_price", self.unit_price)
+        if self.unit_price is not None:
+            check_price(errors, "unit_price", self.unit_price)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -300,3 +312,66 @@ class ShipReservedStock(OrderStockCommand):
     """Take the units held for a shipped order out of stock (nothing held: no change)."""
 
     retry_on_conflict: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeProductPrice(Command):
+    """Set a product's catalogue price: new order lines take it; placed orders keep theirs."""
+
+    sku: str
+    price: Decimal
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_sku(errors, "sku", self.sku)
+        check_price(errors, "price", self.price)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenameProduct(Command):
+    """Give a product a new name."""
+
+    sku: str
+    name: str
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_sku(errors, "sku", self.sku)
+        check_text(errors, "name", self.name, limits.MAX_NAME_LENGTH)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscontinueProduct(Command):
+    """Take a product off sale: new order lines for it are refused; what is reserved still ships."""
+
+    sku: str
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_sku(errors, "sku", self.sku)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteOffStock(Command):
+    """Take damaged or lost units off hand, with the reason; never the units reserved for orders."""
+
+    # Decided again on newer stock: a write-off that still fits is what the sender meant.
+    retry_on_conflict: ClassVar[bool] = True
+
+    sku: str
+    quantity: int
+    reason: str
+
+    def aggregate_id(self) -> str:
+        return product_stream_id(self.sku)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_sku(errors, "sku", self.sku)
+        check_quantity(errors, "quantity", self.quantity)
+        check_text(errors, "reason", self.reason, limits.MAX_REASON_LENGTH)

@@ -38,9 +38,12 @@ class Customer(Aggregate):
         self.raise_event(CustomerRegistered(name=name, email=email))
 
     def update(self, name: str | None, email: str | None) -> None:
-        self.raise_event(
-            CustomerUpdated(name=self.name if name is None else name, email=self.email if email is None else email)
+        """New values for what is given; when nothing would change, no event (the command answers 200)."""
+        updated = CustomerUpdated(
+            name=self.name if name is None else name, email=self.email if email is None else email
         )
+        if (updated.name, updated.email) != (self.name, self.email):
+            self.raise_event(updated)
 
     def snapshot_state(self) -> dict[str, Any]:
         return {"name": self.name, "email": self.email}

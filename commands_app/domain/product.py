@@ -49,6 +49,14 @@ def stock_hold_stream_id(sku: str, order_id: uuid.UUID | str) -> str:
     return f"{STOCK_HOLD_STREAM_PREFIX}{order_id}:{sku}"
 
 
+class PriceMismatch(DomainError):
+    """An order line asked for another price than the catalogue's: 422, naming both."""
+
+
+class ProductDiscontinuedError(DomainError):
+    """A new order line for a discontinued product: 422."""
+
+
 class OutOfStock(DomainError):
     """A reservation asked for more units than the product has available: 422, and the saga's cue to cancel."""
 
@@ -59,6 +67,36 @@ class ProductAdded:
     sku: str
     name: str
     price: Decimal
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class ProductPriceChanged:
+    """The catalogue price is now `price` (it was `previous_price`); placed orders keep the price they took."""
+
+    price: Decimal
+    previous_price: Decimal
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class ProductRenamed:
+    name: str
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class ProductDiscontinued:
+    """Off sale: no new order lines; units already reserved for orders are still honoured."""
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class StockWrittenOff:
+    """`quantity` units left stock on hand (damaged, lost), for `reason`."""
+
+    quantity: int
+    reason: str
 
 
 @domain_events.register
@@ -166,6 +204,7 @@ class Product(Aggregate):
         self.price = Decimal("0")
         self.on_hand = 0
         self.reserved = 0
+        self.discontinued = False
         # Order id -> units held, for holds recorded by schema-1 events only (before holds had
         # streams). Never grows from new events; an entry leaves when its order's hold changes.
         self.legacy_holds: dict[str, int] = {}
@@ -180,7 +219,45 @@ class Product(Aggregate):
         self.check_hold_is_ours(order_id, hold)
         return hold.held if hold.exists else self.legacy_holds.get(str(order_id), 0)
 
+    # Rules that need state: each a named check raising a DomainError (422).
+
+    def check_on_sale(self) -> None:
+        if self.discontinued:
+            raise ProductDiscontinuedError(
+                f"Product {self.sku!r} is discontinued; it can no longer be ordered (orders placed before keep it)."
+            )
+
+    def line_price(self, asked: Decimal | None) -> Decimal:
+        """The price of a new order line for this product: the catalogue's, checked against `asked` when given."""
+        self.check_on_sale()
+        if asked is not None and asked != self.price:
+            raise PriceMismatch(
+                f"Product {self.sku!r} costs {self.price}; the line asked for {asked}. "
+                f"Send unit_price {self.price}, or leave it out to take the catalogue price."
+            )
+        return self.price
+
     # Commands.
+
+    def change_price(self, price: Decimal) -> None:
+        if price != self.price:
+            self.raise_event(ProductPriceChanged(price=price, previous_price=self.price))
+
+    def rename(self, name: str) -> None:
+        if name != self.name:
+            self.raise_event(ProductRenamed(name=name))
+
+    def discontinue(self) -> None:
+        if not self.discontinued:
+            self.raise_event(ProductDiscontinued())
+
+    def write_off(self, quantity: int, reason: str) -> None:
+        if quantity > self.available:
+            raise DomainError(
+                f"Product {self.sku!r} has {self.on_hand} units on hand, {self.reserved} of them reserved for "
+                f"orders; at most {self.available} can be written off, not {quantity}."
+            )
+        self.raise_event(StockWrittenOff(quantity=quantity, reason=reason))
 
     def add(self, sku: str, name: str, price: Decimal) -> None:
         self.raise_event(ProductAdded(sku=sku, name=name, price=price))
@@ -234,6 +311,7 @@ class Product(Aggregate):
             "price": str(self.price),
             "on_hand": self.on_hand,
             "reserved": self.reserved,
+            "discontinued": self.discontinued,
             "legacy_holds": dict(self.legacy_holds),
         }
 
@@ -243,6 +321,7 @@ class Product(Aggregate):
             raise ValueError(f"product snapshot state has malformed legacy holds: {legacy!r}")
         self.sku, self.name, self.price = str(state["sku"]), str(state["name"]), Decimal(state["price"])
         self.on_hand, self.reserved = int(state["on_hand"]), int(state["reserved"])
+        self.discontinued = bool(state.get("discontinued", False))  # absent in snapshots before discontinuing existed
         self.legacy_holds = {str(order_id): units for order_id, units in legacy.items()}
 
     # State changes.
@@ -258,6 +337,22 @@ class Product(Aggregate):
     @apply.register
     def _(self, event: ProductRestocked) -> None:
         self.on_hand += event.quantity
+
+    @apply.register
+    def _(self, event: ProductPriceChanged) -> None:
+        self.price = event.price
+
+    @apply.register
+    def _(self, event: ProductRenamed) -> None:
+        self.name = event.name
+
+    @apply.register
+    def _(self, event: ProductDiscontinued) -> None:
+        self.discontinued = True
+
+    @apply.register
+    def _(self, event: StockWrittenOff) -> None:
+        self.on_hand -= event.quantity
 
     @apply.register
     def _(self, event: StockReserved) -> None:

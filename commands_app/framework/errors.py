@@ -36,3 +36,11 @@ class CommandFailed(CommandError):
     def __init__(self, error_id: str) -> None:
         self.error_id = error_id
         super().__init__(f"The command failed unexpectedly and changed nothing. Error id: {error_id}.")
+
+
+class ValueTaken(CommandError):
+    """A value that must be unique (a customer's email) is held by another aggregate: 409, naming the field."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field

@@ -1,4 +1,4 @@
-"""`ProductStockProjection`: keeps `ProductStock` (price, on hand, reserved, available) per product.
+"""`ProductStockProjection`: keeps `ProductStock` (name, price, on sale or not, stock figures) per product.
 
 Like the other projections, a batch is applied in memory to the rows it touches, which are
 loaded once and upserted at the end. Stock events carry changes, not totals: a reservation
@@ -75,6 +75,24 @@ class ProductStockProjection(BatchProjection):
     @handles("ProductRestocked")
     def restocked(self, batch: ProductBatch, event: RecordedEvent) -> None:
         batch.move(event, on_hand=int(event.data["quantity"]))
+
+    @handles("ProductPriceChanged")
+    def price_changed(self, batch: ProductBatch, event: RecordedEvent) -> None:
+        batch.product(event).price = money(event.data["price"])
+
+    @handles("ProductRenamed")
+    def renamed(self, batch: ProductBatch, event: RecordedEvent) -> None:
+        batch.product(event).name = event.data["name"]
+
+    @handles("ProductDiscontinued")
+    def discontinued(self, batch: ProductBatch, event: RecordedEvent) -> None:
+        batch.product(event).discontinued = True
+
+    @handles("StockWrittenOff")
+    def written_off(self, batch: ProductBatch, event: RecordedEvent) -> None:
+        quantity = int(event.data["quantity"])
+        batch.move(event, on_hand=-quantity)
+        batch.product(event).written_off += quantity
 
     @handles("StockReserved")
     def reserved(self, batch: ProductBatch, event: RecordedEvent) -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
-from commands_app.domain.commands import AddItem, OrderLine, PlaceOrder, RegisterCustomer
+from commands_app.domain.commands import AddItem, AddProduct, OrderLine, PlaceOrder, RegisterCustomer
 from commands_app.framework.bus import CommandContext
 from commands_app.wiring import command_bus
 
@@ -40,6 +40,8 @@ def shop(transactional_db) -> dict:
     bus = command_bus()
     context = CommandContext(user="ada")
     customer = bus.dispatch(RegisterCustomer(name="Ada", email="ada@example.com"), context).aggregate_id
+    for sku, price in (("WIDGET", "9.99"), ("LAMP", "19.99")):  # order lines take the catalogue's price
+        bus.dispatch(AddProduct(sku=sku, name=f"The {sku.lower()}", price=Decimal(price)), CommandContext(user="op"))
     line = OrderLine(sku="WIDGET", quantity=2, unit_price=Decimal("9.99"))
     order = bus.dispatch(PlaceOrder(customer_id=uuid.UUID(customer), items=(line,)), context).aggregate_id
     bus.dispatch(AddItem(order_id=uuid.UUID(order), sku="LAMP", quantity=1, unit_price=Decimal("19.99")), context)
@@ -69,7 +71,7 @@ def test_log_in_filter_the_events_read_a_stream_page_and_the_docs_under_the_csp(
             page.fill("#id_password", PASSWORD)
             page.click("input[type=submit]")
             page.wait_for_url("**/admin/eventstore/event/")
-            assert page.locator("#result_list tbody tr").count() == 3
+            assert page.locator("#result_list tbody tr").count() == 5  # the customer, 2 products, the order, its item
 
             # The sidebar filter "By event type" → ItemAdded leaves one row.
             page.locator("#changelist-filter").get_by_role("link", name="ItemAdded").click()

@@ -7,7 +7,7 @@ from django.test import Client
 from eventstore.models import Event
 from eventstore.store import EventStore, NewEvent
 from eventstore.stream_history import stream_history
-from tests.api.helpers import command, fulfil, place_order, register_customer, stock
+from tests.api.helpers import command, fulfil, in_catalogue, place_order, register_customer, stock
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def order(api) -> str:
     stock(api, "WIDGET", 5)
-    stock(api, "LAMP", 5)
+    stock(api, "LAMP", 5, price="19.99")
     order = place_order(api, register_customer(api))
     command(api, "add-item", order_id=order, sku="LAMP", quantity=1, unit_price="19.99")
     fulfil()  # the saga reserves both lines and confirms the order, so it can ship
@@ -59,6 +59,7 @@ def test_the_stream_page_shows_each_event_with_the_state_after_it(staff_client, 
 
 def test_a_later_page_replays_what_came_before_it(api, staff_client):
     order = place_order(api, register_customer(api), items=[])
+    in_catalogue(api, [{"sku": sku, "unit_price": "1.00"} for sku in "ABCDE"])
     for sku in "ABCDE":
         command(api, "add-item", order_id=order, sku=sku, quantity=1, unit_price="1.00")
 

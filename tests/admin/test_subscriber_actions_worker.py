@@ -40,7 +40,7 @@ def skus(order: str) -> list[str]:
 def caught_up_order(live_api) -> str:
     # Every sku these tests order is a product in stock, so the worker's saga never cancels the order.
     for sku in ("WIDGET", "LAMP", "BAD", "GOOD"):
-        stock(live_api, sku, 10)
+        stock(live_api, sku, 10, price="9.99" if sku == "WIDGET" else "1.00")
     order = place_order(live_api, register_customer(live_api))
     head = EventStore().head()
     wait_until(lambda: reached("order_summary", head) and reached("customer_view", head), message="the projections")

@@ -12,14 +12,28 @@ def command(api: APIClient, endpoint: str, /, **body):
     return api.post(f"/api/commands/{endpoint}/", body, format="json")
 
 
-def register_customer(api: APIClient, name: str = "Ada Lovelace", email: str = "ada@example.com") -> str:
-    response = command(api, "register-customer", name=name, email=email)
+def unique_email(name: str = "ada") -> str:
+    """An address no other customer has (emails are unique): `ada-1f3c…@example.com`."""
+    return f"{name}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def register_customer(api: APIClient, name: str = "Ada Lovelace", email: str | None = None) -> str:
+    response = command(api, "register-customer", name=name, email=email or unique_email())
     assert response.status_code == 200, response.json()
     return response.json()["aggregate_id"]
 
 
+def in_catalogue(api: APIClient, items) -> None:
+    """Add each line's product at the line's price, unless it is in the catalogue already."""
+    for item in items:
+        price = item.get("unit_price", "9.99")
+        added = command(api, "add-product", sku=item["sku"], name=f"The {item['sku'].lower()}", price=price)
+        assert added.status_code in (200, 409), added.json()
+
+
 def place_order(api: APIClient, customer_id: str, items=None, **extra) -> str:
     items = [{"sku": "WIDGET", "quantity": 2, "unit_price": "9.99"}] if items is None else items
+    in_catalogue(api, items)
     response = command(api, "place-order", customer_id=customer_id, items=items, **extra)
     assert response.status_code == 200, response.json()
     return response.json()["aggregate_id"]

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
-from tests.api.helpers import command, new_id, place_order, register_customer
+from tests.api.helpers import command, in_catalogue, new_id, place_order, register_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +15,11 @@ def positions(body: dict) -> list[int]:
 
 @pytest.fixture
 def log(api):
-    """Two customers, one order with a later change: six events, one with a known correlation id."""
+    """Two customers, one order with a later change (and its two products): one event with a known correlation id."""
     ada = register_customer(api, "Ada", "ada@example.com")
     bob = register_customer(api, "Bob", "bob@example.com")
     order = place_order(api, ada)
+    in_catalogue(api, [{"sku": "LAMP", "unit_price": "5.00"}])
     api.post(
         "/api/commands/add-item/",
         {"order_id": order, "sku": "LAMP", "quantity": 1, "unit_price": "5.00"},
@@ -84,7 +85,7 @@ def test_keyset_pages_stay_stable_while_events_keep_arriving(api, log):
     third = api.get(second["next"]).json() if second["next"] else {"results": []}
     seen = positions(first) + positions(second) + positions(third)
     assert seen == list(Event.objects.values_list("position", flat=True))
-    assert len(seen) == len(set(seen)) == 8
+    assert len(seen) == len(set(seen)) == 10
 
 
 def test_newest_first(api, log):

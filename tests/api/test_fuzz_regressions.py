@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from commands_app.models import IdempotencyRecord
 from eventstore.models import Event
-from tests.api.helpers import command, place_order, project, register_customer
+from tests.api.helpers import command, in_catalogue, place_order, project, register_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +142,7 @@ def test_a_form_encoded_place_order_placed_an_order_without_its_items(api):
     assert not IdempotencyRecord.objects.exists()
     # JSON, as documented, still works.
     items = [{"sku": "PEN", "quantity": 1, "unit_price": "1.00"}]
+    in_catalogue(api, items)
     assert command(api, "place-order", customer_id=customer, items=items).status_code == 200
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from eventstore.models import Event
-from tests.api.helpers import register_customer
+from tests.api.helpers import in_catalogue, register_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,7 @@ def test_json_nested_too_deep_is_400(api, depth):
 def test_an_order_is_nowhere_near_the_depth_limit(api):
     customer = register_customer(api)
     items = [{"sku": "PEN", "quantity": 1, "unit_price": "1.50"}]
+    in_catalogue(api, items)
     assert post_raw(api, PLACE_ORDER, json.dumps({"customer_id": customer, "items": items})).status_code == 200
 
 

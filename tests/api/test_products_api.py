@@ -44,6 +44,8 @@ def test_the_product_view_follows_reservations_and_shipments(api):
         "on_hand": 10,
         "reserved": 4,
         "available": 6,
+        "discontinued": False,
+        "written_off": 0,
         "updated_at": body["updated_at"],
         "version": 3,
     }
@@ -55,7 +57,7 @@ def test_the_product_view_follows_reservations_and_shipments(api):
     assert (body["on_hand"], body["reserved"], body["available"]) == (6, 0, 6)
 
 
-def test_an_order_of_an_unknown_sku_is_cancelled_out_of_stock_on_the_order_view(api):
+def test_an_order_of_a_product_with_no_stock_is_cancelled_out_of_stock_on_the_order_view(api):
     order = place_order(api, register_customer(api), [{"sku": "NOPE", "quantity": 1, "unit_price": "1.00"}])
     project()
     body = api.get(f"/api/orders/{order}/").json()

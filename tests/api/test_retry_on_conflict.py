@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
-from tests.api.helpers import place_confirmed_order, place_order, register_customer
+from tests.api.helpers import in_catalogue, place_confirmed_order, place_order, register_customer
 
 pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent PostgreSQL transactions"),
@@ -66,6 +66,7 @@ def test_concurrent_add_items_on_one_order_all_succeed_thanks_to_retries(api, to
         for n in range(CLIENTS)
     ]
 
+    in_catalogue(api, [body for _, body in bodies])
     with caplog.at_level(logging.INFO, logger="commands"):
         responses = send_all_at_once(token, bodies)
 
@@ -83,6 +84,7 @@ def test_an_explicit_expected_version_is_never_retried(api, token, caplog):
         for n in range(CLIENTS)
     ]
 
+    in_catalogue(api, [body for _, body in bodies])
     with caplog.at_level(logging.INFO, logger="commands"):
         responses = send_all_at_once(token, bodies)
 
@@ -103,6 +105,7 @@ def test_retried_and_pinned_commands_side_by_side(api, token):
         for n in range(6)
     ]
 
+    in_catalogue(api, [body for _, body in free + pinned])
     responses = send_all_at_once(token, free + pinned)
 
     assert [r.status_code for r in responses[:6]] == [200] * 6
@@ -135,6 +138,7 @@ def test_a_command_that_loses_every_retry_is_503_with_retry_after_and_writes_not
         ("add-item", {"order_id": order, "sku": f"ADD-{n}", "quantity": 1, "unit_price": "1.00"})
         for n in range(CLIENTS)
     ]
+    in_catalogue(api, [body for _, body in bodies])
 
     responses = send_all_at_once(token, bodies)
 

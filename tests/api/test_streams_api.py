@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
-from tests.api.helpers import command, fulfil, new_id, place_order, register_customer, stock
+from tests.api.helpers import command, fulfil, in_catalogue, new_id, place_order, register_customer, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def order(api) -> str:
     """An order at version 5: placed with WIDGET, GADGET added, WIDGET removed, confirmed by the saga, shipped."""
     order_id = place_order(api, register_customer(api))
+    in_catalogue(api, [{"sku": "GADGET", "unit_price": "5.00"}])
     assert command(api, "add-item", order_id=order_id, sku="GADGET", quantity=1, unit_price="5.00").status_code == 200
     assert command(api, "remove-item", order_id=order_id, sku="WIDGET").status_code == 200
     stock(api, "GADGET", 1)
@@ -72,7 +73,7 @@ def test_a_time_before_the_stream_began_is_404(api, order):
 
 
 def test_a_customer_stream(api):
-    customer = register_customer(api)
+    customer = register_customer(api, email="ada@example.com")
     command(api, "update-customer", customer_id=customer, email="ada@lovelace.org")
 
     body = api.get(f"/api/streams/{customer}/?version=1").json()
@@ -93,7 +94,8 @@ def test_a_product_stream_keyed_by_its_sku(api, order):
         "StockShipped",
     ]
     assert body["state"] == {
-        "sku": "GADGET", "name": "The gadget", "price": "9.99", "on_hand": 0, "reserved": 0, "legacy_holds": {}
+        "sku": "GADGET", "name": "The gadget", "price": "5.00", "on_hand": 0, "reserved": 0,
+        "discontinued": False, "legacy_holds": {}
     }  # fmt: skip
     as_reserved = api.get("/api/streams/product:GADGET/?version=3").json()["state"]
     assert (as_reserved["on_hand"], as_reserved["reserved"]) == (1, 1)

@@ -23,3 +23,16 @@ def test_update_only_the_email_keeps_the_name():
     customer.update(None, "ada@lovelace.org")
     assert then(customer) == [CustomerUpdated(name="Ada", email="ada@lovelace.org")]
     assert customer.email == "ada@lovelace.org"
+
+
+def test_an_update_that_changes_nothing_writes_no_event():
+    customer = given(Customer, registered)
+    customer.update("Ada", "ada@example.com")
+    customer.update(None, "ada@example.com")
+    assert then(customer) == []
+
+
+def test_an_email_in_another_case_is_a_change_of_the_customer():
+    customer = given(Customer, registered)
+    customer.update(None, "Ada@Example.com")
+    assert then(customer) == [CustomerUpdated(name="Ada", email="Ada@Example.com")]

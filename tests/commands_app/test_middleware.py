@@ -291,6 +291,7 @@ def test_domain_commands_marked_retryable():
         "remove-item",
         "update-customer",
         "restock-product",
+        "write-off-stock",
         "ship-order",
         "cancel-order",
         "reserve-stock",

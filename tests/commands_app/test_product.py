@@ -125,7 +125,8 @@ def test_the_state_is_totals_whatever_the_number_of_open_orders():
     product = pen(ProductRestocked(quantity=5_000), *[StockReserved(order_id=o, quantity=2, held=2) for o in orders])
     assert (product.reserved, product.available, product.legacy_holds) == (2_000, 3_010, {})
     assert product.snapshot_state() == {
-        "sku": "PEN", "name": "A pen", "price": "1.50", "on_hand": 5_010, "reserved": 2_000, "legacy_holds": {}
+        "sku": "PEN", "name": "A pen", "price": "1.50", "on_hand": 5_010, "reserved": 2_000,
+        "discontinued": False, "legacy_holds": {}
     }  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from eventstore.models import Checkpoint, Event
 from eventstore.store import EventStore
 from eventstore.subscriptions import registered_subscribers
 from queries_app.models import OrderSummary
-from tests.api.helpers import command, new_id, place_order, register_customer
+from tests.api.helpers import command, in_catalogue, new_id, place_order, register_customer
 from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.integration]
@@ -32,6 +32,7 @@ def succeeded(worker, task_ids: list[str]) -> bool:
 def test_a_commands_effect_reaches_the_read_model_through_the_worker(live_api):
     customer = register_customer(live_api)
     order = place_order(live_api, customer)
+    in_catalogue(live_api, [{"sku": "LAMP", "unit_price": "19.99"}])
     response = command(live_api, "add-item", order_id=order, sku="LAMP", quantity=2, unit_price="19.99")
     position = response.json()["position"]
 
@@ -42,7 +43,7 @@ def test_a_commands_effect_reaches_the_read_model_through_the_worker(live_api):
 
 def test_the_same_wake_up_delivered_twice_changes_nothing(live_api, live_worker):
     order = place_order(live_api, register_customer(live_api))
-    wait_until(settled, message="the first delivery, and the saga's cancellation (WIDGET is no product)")
+    wait_until(settled, message="the first delivery, and the saga's cancellation (WIDGET has no stock)")
     head = EventStore().head()
     before = list(OrderSummary.objects.values_list("id", "item_count", "total", "version"))
 
@@ -72,9 +73,9 @@ def test_events_written_without_any_wake_up_are_caught_up_by_the_beat_sweep(live
 def test_read_your_writes_200_times_in_a_row_against_a_real_worker(live_api):
     customer = register_customer(live_api)
     for n in range(200):
-        body = command(
-            live_api, "place-order", customer_id=customer, items=[{"sku": "A", "quantity": 1, "unit_price": f"{n}.25"}]
-        ).json()
+        items = [{"sku": f"A-{n}", "quantity": 1, "unit_price": f"{n}.25"}]
+        in_catalogue(live_api, items)
+        body = command(live_api, "place-order", customer_id=customer, items=items).json()
         read = live_api.get(f"/api/orders/{body['aggregate_id']}/?min_position={body['position']}")
         assert read.status_code == 200, (n, read.status_code, read.content)
         assert read.json()["total"] == f"{n}.25"

@@ -50,7 +50,13 @@ def test_concurrent_writers_and_a_continuous_projector_lose_and_repeat_nothing(r
     bus = command_bus()
     customers = [uuid.uuid4() for _ in range(4)]
     for customer in customers:
-        bus.dispatch(c.RegisterCustomer(customer_id=customer, name=f"C {customer.hex[:4]}", email="c@example.com"))
+        bus.dispatch(
+            c.RegisterCustomer(
+                customer_id=customer, name=f"C {customer.hex[:4]}", email=f"c-{customer.hex}@example.com"
+            )
+        )
+    for sku, price in [("A", "2.50"), ("B", "0.99"), *[(f"S{n}", "1.00") for n in range(1, 6)]]:
+        bus.dispatch(c.AddProduct(sku=sku, name=f"The {sku}", price=Decimal(price)))  # order lines need products
     shared_orders = [uuid.uuid4() for _ in range(3)]  # every writer adds to these: contention
     for order in shared_orders:
         bus.dispatch(c.PlaceOrder(order_id=order, customer_id=customers[0]))

@@ -14,7 +14,7 @@ from eventstore import snapshots
 from eventstore.models import Snapshot
 from eventstore.snapshots import SnapshotStore, crosses_threshold, snapshot_every
 from eventstore.store import EventStore
-from tests.api.helpers import command, place_order, register_customer
+from tests.api.helpers import command, in_catalogue, place_order, register_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_a_snapshot_is_written_every_n_events_with_the_replayed_state(repository
 
 
 def test_commands_over_http_write_snapshots_too(api):
-    customer = register_customer(api)
+    customer = register_customer(api, email="ada@example.com")
     for name in ("B", "C", "D"):
         assert command(api, "update-customer", customer_id=customer, name=name).status_code == 200
 
@@ -185,6 +185,7 @@ def test_snapshots_off_for_a_type_writes_none(repository, settings):
 
 def test_deleting_snapshots_only_costs_speed(api, repository):
     order_id = place_order(api, register_customer(api))
+    in_catalogue(api, [{"sku": f"S{n}", "unit_price": "2.50"} for n in range(5)])
     for n in range(5):
         command(api, "add-item", order_id=order_id, sku=f"S{n}", quantity=1, unit_price="2.50")
     assert SnapshotStore().delete(order_id) == 2

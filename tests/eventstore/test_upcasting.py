@@ -12,7 +12,7 @@ from commands_app.framework.repository import AggregateRepository
 from eventstore.models import Event
 from eventstore.store import EventStore
 from eventstore.upcasting import Upcasters, registered_upcasters
-from tests.api.helpers import command, new_id, project, register_customer, stock
+from tests.api.helpers import command, in_catalogue, new_id, project, register_customer, stock
 
 # A made-up event whose shape changed twice: v1 {"name"} -> v2 {"full_name"} -> v3 {"full_name", "nickname"}.
 chain = Upcasters()
@@ -128,7 +128,7 @@ def test_an_aggregate_loads_from_old_rows_in_the_current_shape(old_order):
 @pytest.mark.django_db
 def test_projections_and_the_http_read_side_handle_old_rows(api, old_order):
     for sku in ("WIDGET", "GIZMO", "NEW"):  # in stock, so the saga confirms the order rather than cancel it
-        stock(api, sku, 5)
+        stock(api, sku, 5, price="1.00")
     assert (
         command(api, "add-item", order_id=old_order["order"], sku="NEW", quantity=1, unit_price="1.00").status_code
         == 200
@@ -149,6 +149,7 @@ def test_projections_and_the_http_read_side_handle_old_rows(api, old_order):
 def test_new_rows_are_written_in_the_current_shape(api):
     customer = register_customer(api)
     body = {"customer_id": customer, "items": [{"sku": "A", "quantity": 3, "unit_price": "1.10"}]}
+    in_catalogue(api, body["items"])
     order = command(api, "place-order", **body).json()["aggregate_id"]
 
     row = Event.objects.get(stream_id=order)

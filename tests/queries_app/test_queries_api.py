@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 @pytest.fixture
 def shop(api):
     """Two customers, three orders in three states (confirmed, shipped, cancelled), projected."""
-    for sku, units in (("PEN", 10), ("DESK", 1), ("LAMP", 2), ("INK", 5)):
-        stock(api, sku, units)
+    for sku, units, price in (("PEN", 10, "1.50"), ("DESK", 1, "250.00"), ("LAMP", 2, "19.99"), ("INK", 5, "0.99")):
+        stock(api, sku, units, price)
     ada = register_customer(api, "Ada", "ada@example.com")
     bob = register_customer(api, "Bob", "bob@example.com")
     cheap = place_order(api, ada, [{"sku": "PEN", "quantity": 3, "unit_price": "1.50"}])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.helpers import command, place_order, project, register_customer
+from tests.api.helpers import command, in_catalogue, place_order, project, register_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -34,6 +34,7 @@ def test_a_projection_behind_the_requested_position_answers_503_with_retry_after
 
 def test_once_caught_up_the_same_read_answers_with_the_write_in_it(api):
     customer = register_customer(api)
+    in_catalogue(api, [{"sku": "A", "unit_price": "3"}])
     response = command(api, "place-order", customer_id=customer, items=[{"sku": "A", "quantity": 2, "unit_price": "3"}])
     body = response.json()
     project()

@@ -14,7 +14,9 @@ from eventstore.subscriptions import catch_up, get_subscriber
 
 def customer() -> uuid.UUID:
     customer_id = uuid.uuid4()
-    command_bus().dispatch(c.RegisterCustomer(customer_id=customer_id, name="Ada", email="ada@example.com"))
+    command_bus().dispatch(
+        c.RegisterCustomer(customer_id=customer_id, name="Ada", email=f"ada-{customer_id.hex}@example.com")
+    )
     return customer_id
 
 
@@ -27,12 +29,21 @@ def product(sku: str, on_hand: int, price: str = "2.50") -> None:
 def place(customer_id: uuid.UUID, correlation_id: str | None = None, **quantities: int) -> str:
     """Place an order of `sku=quantity` lines; its id."""
     order_id = uuid.uuid4()
-    lines = tuple(OrderLine(sku, quantity, Decimal("2.50")) for sku, quantity in quantities.items())
+    lines = tuple(c.RequestedLine(sku, quantity) for sku, quantity in quantities.items())  # catalogue prices
     context = CommandContext(user="customer")
     if correlation_id:
         context = CommandContext(user="customer", correlation_id=correlation_id)
     command_bus().dispatch(c.PlaceOrder(order_id=order_id, customer_id=customer_id, items=lines), context)
     return str(order_id)
+
+
+def placed_before_the_catalogue_rule(customer_id: uuid.UUID, **quantities: int) -> str:
+    """An order written straight to its stream at 2.50 a unit, as orders were before prices came from the
+    catalogue (no product need exist); its id."""
+    order = Order(uuid.uuid4())
+    order.place(customer_id, tuple(OrderLine(sku, quantity, Decimal("2.50")) for sku, quantity in quantities.items()))
+    aggregate_repository().save(order, {"command": "place-order", "user": "customer"})
+    return order.id
 
 
 def run_saga(batch_size: int | None = None) -> int:

@@ -85,8 +85,10 @@ def test_an_old_hold_decides_like_any_other_and_moves_to_its_own_stream_when_it_
 
 def test_the_saga_finishes_an_order_reserved_before_the_change_exactly_once():
     order = place(customer())  # empty: the saga has nothing to reserve yet
+    # The old saga reserved for it (the product stream is written by hand, so before the line), then died
+    # before confirming.
+    old_product_stream(("StockReserved", order, 3))
     command_bus().dispatch(c.AddItem(order_id=uuid.UUID(order), sku="OLD", quantity=3, unit_price=Decimal("2.50")))
-    old_product_stream(("StockReserved", order, 3))  # the old saga reserved it, then died before confirming
 
     before, head = Event.objects.count(), EventStore().head()
     run_saga()
