@@ -20,6 +20,10 @@ PRIMARY_PORT=${PAIR_PRIMARY_PORT:-5433}
 STANDBY_PORT=${PAIR_STANDBY_PORT:-5434}
 PRIMARY=$PAIR_DIR/primary
 STANDBY=$PAIR_DIR/standby
+# PAIR_STANDBYS=2 adds a second standby on STANDBY_PORT + 1 (bench/scale_out.py measures 2 replicas).
+STANDBYS=${PAIR_STANDBYS:-1}
+STANDBY2=$PAIR_DIR/standby2
+STANDBY2_PORT=$((STANDBY_PORT + 1))
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
     PG_BIN=$(dirname "$(command -v initdb || echo /nonexistent/initdb)")
@@ -49,7 +53,7 @@ wait_ready() {
 
 psql_at() { "$PG_BIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -XAtq -c "$2"; }
 
-streaming() { [ "$(psql_at "$PRIMARY_PORT" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null)" -ge 1 ]; }
+streaming() { [ "$(psql_at "$PRIMARY_PORT" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || echo 0)" -ge "${1:-1}" ]; }
 
 start_cluster() {  # data dir, port
     if ready "$2"; then return 0; fi
@@ -85,12 +89,12 @@ host replication all 127.0.0.1/32 trust
 EOF
 }
 
-make_standby() {
-    rm -rf "$STANDBY"
-    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$STANDBY" -R -X stream --no-sync
-    cat >>"$STANDBY/postgresql.conf" <<EOF
-# read-replica-pair.sh: the hot standby
-port = $STANDBY_PORT
+make_standby() {  # data dir, port
+    rm -rf "$1"
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$1" -R -X stream --no-sync
+    cat >>"$1/postgresql.conf" <<EOF
+# read-replica-pair.sh: a hot standby
+port = $2
 EOF
 }
 
@@ -100,21 +104,26 @@ start() {
     chmod 700 "$PAIR_DIR"
     [ -f "$PRIMARY/PG_VERSION" ] || make_primary
     start_cluster "$PRIMARY" "$PRIMARY_PORT"
-    [ -f "$STANDBY/standby.signal" ] || make_standby
+    [ -f "$STANDBY/standby.signal" ] || make_standby "$STANDBY" "$STANDBY_PORT"
     start_cluster "$STANDBY" "$STANDBY_PORT"
     for _ in $(seq 40); do streaming && break; sleep 0.25; done
     if ! streaming; then
         # A standby that cannot follow (its primary was made afresh): clone it again.
         as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY" -m fast -w stop >/dev/null 2>&1 || true
-        make_standby
+        make_standby "$STANDBY" "$STANDBY_PORT"
         start_cluster "$STANDBY" "$STANDBY_PORT"
         for _ in $(seq 40); do streaming && break; sleep 0.25; done
+    fi
+    if [ "$STANDBYS" -ge 2 ]; then
+        [ -f "$STANDBY2/standby.signal" ] || make_standby "$STANDBY2" "$STANDBY2_PORT"
+        start_cluster "$STANDBY2" "$STANDBY2_PORT"
+        for _ in $(seq 40); do streaming 2 && break; sleep 0.25; done
     fi
     status
 }
 
 stop() {
-    for dir in "$STANDBY" "$PRIMARY"; do
+    for dir in "$STANDBY2" "$STANDBY" "$PRIMARY"; do
         [ -f "$dir/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
     done
     echo "read-replica-pair: stopped"
@@ -128,7 +137,10 @@ status() {
     else
         echo "standby  127.0.0.1:$STANDBY_PORT down"; ok=1
     fi
-    if [ $ok -eq 0 ] && streaming; then echo "replication streaming"; else echo "replication not streaming"; ok=1; fi
+    if [ "$STANDBYS" -ge 2 ]; then
+        ready "$STANDBY2_PORT" && echo "standby  127.0.0.1:$STANDBY2_PORT up" || { echo "standby  127.0.0.1:$STANDBY2_PORT down"; ok=1; }
+    fi
+    if [ $ok -eq 0 ] && streaming "$STANDBYS"; then echo "replication streaming"; else echo "replication not streaming"; ok=1; fi
     return $ok
 }
 
