@@ -92,7 +92,7 @@ def served_by(port: int, token: str) -> str:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/orders/?limit=1", headers={"Authorization": f"Token {token}"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:
         return response.headers.get("X-Read-Database", "?")
 
 
