@@ -21,6 +21,7 @@ import time
 import urllib.request
 import uuid
 from dataclasses import replace
+from functools import partial
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,13 +65,14 @@ def seed(orders: int) -> tuple[str, list[str]]:
     django.setup()
     from django.contrib.auth.models import User
     from django.db import connections
+    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
     from queries_app.models import OrderSummary, OrderSummaryLine
 
     call_command("migrate", verbosity=0)
     call_command("migrate", database="read", verbosity=0)
-    customer, now = uuid.uuid4(), django.utils.timezone.now()
+    customer, now = uuid.uuid4(), timezone.now()
     ids = [uuid.uuid4() for _ in range(orders)]
     for start in range(0, orders, 2000):
         chunk = ids[start : start + 2000]
@@ -142,7 +144,7 @@ def main() -> int:
                            f"127.0.0.1:{port}", "--workers", str(args.workers)]  # fmt: skip
                 web = Managed(f"web-{count}", command, web_env, Path(logs))
                 try:
-                    web.wait_for(lambda port=port: _listening(port))
+                    web.wait_for(partial(_listening, port))
                     who = served_by(port, token)
                     result = {"replicas": count, "served by": who}
                     for kind, paths in (("list", pages), ("detail", details)):
