@@ -21,8 +21,8 @@ import time
 import urllib.request
 import uuid
 from dataclasses import replace
-from functools import partial
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import psycopg
