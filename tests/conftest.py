@@ -81,6 +81,8 @@ def worker_env(**overrides: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         **read_database,
+        # Processes started by tests query the read primary, as tests do (queries_on_the_read_primary).
+        "READ_REPLICA_URLS": "",
         "CELERY_KEY_PREFIX": os.environ.get("CELERY_KEY_PREFIX", ""),
         "EVENTSTORE_SWEEP_SECONDS": "1",
         "EVENTSTORE_BATCH_SIZE": "50",
