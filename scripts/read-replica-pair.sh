@@ -99,6 +99,11 @@ EOF
 }
 
 start() {
+    if status >/dev/null 2>&1; then status; return 0; fi  # running: nothing to do (any user may ask)
+    if [ "$(id -u)" -ne 0 ] && [ "$(id -un)" != postgres ]; then
+        echo "read-replica-pair: the pair is not running; start it as root or as the postgres user" >&2
+        exit 2
+    fi
     mkdir -p "$PAIR_DIR"
     chown postgres:postgres "$PAIR_DIR" 2>/dev/null || true
     chmod 700 "$PAIR_DIR"
