@@ -7,8 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-bench.txt 
 # The suite runs against the real PostgreSQL and Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
-# The integration suite's second pass keeps the read side in this second database.
+# The integration suite's second pass keeps the read side in a second database: the private
+# read primary of scripts/read-replica-pair.sh, with its hot standby serving queries
+# (docs/read-database.md). Where the pair cannot start (not root, no initdb) and CI is not
+# set, the second pass uses TEST_READ_DATABASE_URL alone and the replica tests skip.
 TEST_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs_read
+TEST_PAIR_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5433/cqrs_read
+TEST_PAIR_REPLICA_URLS ?= postgres://postgres@127.0.0.1:5434/cqrs_read
 
 .PHONY: install run test lint format bench soak clean
 
@@ -39,10 +44,17 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	SECRET_KEY=$${SECRET_KEY:-test-only-secret}
 
 # The suite with one database, then the `integration` tests again with a separate read
-# database (docs/read-database.md). Exit status 5: ARGS selected no integration test.
+# database and its replica (docs/read-database.md); a READ_DATABASE_URL of your own (and
+# READ_REPLICA_URLS) replaces the pair. Exit status 5: ARGS selected no integration test.
 test: install
-	READ_DATABASE_URL= $(TEST_ENV) $(PY) -m pytest $(ARGS)
-	$(TEST_ENV) READ_DATABASE_URL=$${READ_DATABASE_URL:-$(TEST_READ_DATABASE_URL)} \
+	READ_DATABASE_URL= READ_REPLICA_URLS= $(TEST_ENV) $(PY) -m pytest $(ARGS)
+	if [ -n "$$READ_DATABASE_URL" ]; then read="$$READ_DATABASE_URL" replicas="$$READ_REPLICA_URLS"; \
+	elif bash scripts/read-replica-pair.sh start >/dev/null; then \
+		read="$(TEST_PAIR_READ_DATABASE_URL)" replicas="$(TEST_PAIR_REPLICA_URLS)"; \
+	elif [ "$$CI" = true ]; then echo "make test: the read replica pair did not start" >&2; exit 1; \
+	else echo "make test: no read replica pair; second pass on $(TEST_READ_DATABASE_URL) alone" >&2; \
+		read="$(TEST_READ_DATABASE_URL)" replicas=; fi; \
+	$(TEST_ENV) READ_DATABASE_URL="$$read" READ_REPLICA_URLS="$$replicas" \
 	$(PY) -m pytest -m integration $(ARGS) || [ $$? -eq 5 ]
 
 # ruff, the import contracts in pyproject.toml ([tool.importlinter]; docs/architecture.md),

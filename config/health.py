@@ -3,7 +3,7 @@
 Outside `/api/` and without authentication: probes carry no credentials. It answers 200
 when every check passes and 503 otherwise. Anyone gets only `{"status": "ok"}` or
 `{"status": "failing"}`; the checks (which parts fail, worker host names, database aliases,
-each subscriber's position) are for staff sessions and for `Authorization: Bearer
+each subscriber's position, each read replica's lag) are for staff sessions and for `Authorization: Bearer
 <HEALTHZ_TOKEN>`, since anyone who can reach the service can read the anonymous answer.
 Even then it tells only states and numbers, never error texts from the log. Each check has
 its own short timeout, so a dead broker or worker makes the answer a 503, not a hung probe.
@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from api.probes import probe_endpoint
 from eventstore.models import Checkpoint
 from eventstore.operations import subscriber_statuses
+from eventstore.replicas import replica_aliases, replica_statuses
 
 Check = dict[str, Any]
 
@@ -39,16 +40,35 @@ def timed(check: Callable[[], Check]) -> Check:
 
 
 def check_database() -> Check:
-    # Every configured database: with a separate read database, commands need `default`
-    # and queries and projections need `read` too.
-    for alias in connections:
+    # Every configured database but the replicas: with a separate read database, commands
+    # need `default` and queries and projections need `read` too. Queries fall back from a
+    # replica to `read`, so a replica is reported on its own (check_replicas) and fails nothing.
+    aliases = [alias for alias in connections if alias not in replica_aliases()]
+    for alias in aliases:
         try:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT 1")
                 cursor.fetchone()
         except Exception as error:
             return {"ok": False, "error": type(error).__name__, "database": alias}
-    return {"ok": True, "databases": list(connections)}
+    return {"ok": True, "databases": aliases}
+
+
+def check_replicas() -> Check:
+    """Each hot standby of the read database: up, replay paused, and how far behind the read primary."""
+    return {
+        "ok": True,  # informational: queries move to the read primary when a replica is down or behind
+        "replicas": {
+            status.alias: {
+                "up": status.up,
+                "replay_paused": status.replay_paused,
+                "lag_bytes": status.lag_bytes,
+                "lag_seconds": status.lag_seconds,
+                "lag_events": status.lag_events,
+            }
+            for status in replica_statuses()
+        },
+    }
 
 
 def check_broker() -> Check:
@@ -88,6 +108,8 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         checks["projections"] = timed(check_projections)
     else:
         checks["projections"] = {"ok": False, "error": "database unreachable"}
+    if replica_aliases() and checks["database"]["ok"]:
+        checks["replicas"] = timed(check_replicas)
     failing = [name for name, check in checks.items() if not check["ok"]]
     return not failing, {"status": "ok" if not failing else "failing", "failing": failing, "checks": checks}
 

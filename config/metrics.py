@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 import commands_app.framework.metrics  # noqa: F401  registers the command metrics in every mode
 from api.probes import probe_endpoint
 from eventstore.operations import subscriber_statuses
+from eventstore.replicas import replica_aliases, replica_statuses
 from eventstore.store import EventStore
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,44 @@ class ProjectionCollector(Collector):
         yield from (lag, lag_seconds, position, failed, head)
 
 
+class ReplicaCollector(Collector):
+    """Each hot standby of the read database (READ_REPLICA_URLS): up, and how far behind the read primary."""
+
+    def collect(self) -> Iterator[Metric]:
+        if not replica_aliases():
+            return
+        up = GaugeMetricFamily("cqrs_read_replica_up", "1 while the replica answers.", labels=["replica"])
+        paused = GaugeMetricFamily(
+            "cqrs_read_replica_replay_paused", "1 while the replica's WAL replay is paused.", labels=["replica"]
+        )
+        lag_bytes = GaugeMetricFamily(
+            "cqrs_read_replica_lag_bytes", "WAL written on the read primary, not yet replayed.", labels=["replica"]
+        )
+        lag_seconds = GaugeMetricFamily(
+            "cqrs_read_replica_lag_seconds", "Age of the last replayed transaction while WAL waits.", labels=["replica"]
+        )
+        lag_events = GaugeMetricFamily(
+            "cqrs_read_replica_lag_events",
+            "The subscriber's checkpoint on the read primary minus its checkpoint on the replica.",
+            labels=["replica", "subscriber"],
+        )
+        try:
+            statuses = replica_statuses()
+        except Exception:
+            logger.exception("could not read the read primary for replica lag in /metrics")
+            return
+        for status in statuses:
+            up.add_metric([status.alias], 1 if status.up else 0)
+            if not status.up:
+                continue
+            paused.add_metric([status.alias], 1 if status.replay_paused else 0)
+            lag_bytes.add_metric([status.alias], status.lag_bytes)
+            lag_seconds.add_metric([status.alias], status.lag_seconds)
+            for subscriber, events in (status.lag_events or {}).items():
+                lag_events.add_metric([status.alias, subscriber], events)
+        yield from (up, paused, lag_bytes, lag_seconds, lag_events)
+
+
 def scrape_registry() -> CollectorRegistry:
     """A registry for one scrape: every process's metrics (or this one's), plus projection lag."""
     registry = CollectorRegistry(auto_describe=False)
@@ -70,6 +109,7 @@ def scrape_registry() -> CollectorRegistry:
     else:
         registry.register(REGISTRY)
     registry.register(ProjectionCollector())
+    registry.register(ReplicaCollector())
     return registry
 
 

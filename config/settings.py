@@ -187,6 +187,29 @@ if os.environ.get("READ_DATABASE_URL"):
         os.environ["READ_DATABASE_URL"], _TEST_DATABASE_NAME and f"{_TEST_DATABASE_NAME}_read"
     )
     DATABASE_ROUTERS = ["eventstore.routers.ReadDatabaseRouter"]
+# Hot standbys of the read database that serve the query API (docs/read-database.md): aliases
+# `read_replica_1`, `read_replica_2`, ...; projections and checkpoints still write to `read`.
+# Under test each one mirrors the read database's test database (the standby replicates it).
+READ_REPLICA_ALIASES: list[str] = []
+for _number, _url in enumerate(env_list("READ_REPLICA_URLS", ""), start=1):
+    if "read" not in DATABASES:
+        raise ImproperlyConfigured(
+            "READ_REPLICA_URLS names replicas of the read database, but READ_DATABASE_URL is not set. "
+            "Set READ_DATABASE_URL to the replicas' primary, or unset READ_REPLICA_URLS."
+        )
+    _replica = database_settings(_url, None)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"READ_REPLICA_URLS: {_url.split('@')[-1]!r} is not a PostgreSQL URL.")
+    # A replica that does not answer is skipped quickly rather than holding a request.
+    _timeout = int(os.environ.get("READ_REPLICA_CONNECT_TIMEOUT", "2"))
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", _timeout)
+    _replica["TEST"] = {"MIRROR": "read"}
+    DATABASES[f"read_replica_{_number}"] = _replica
+    READ_REPLICA_ALIASES.append(f"read_replica_{_number}")
+# ?min_position= on a replica that is behind: wait this long for it, then ask the read primary.
+READ_REPLICA_WAIT_SECONDS = float(os.environ.get("READ_REPLICA_WAIT_SECONDS", "0.2"))
+# A replica that failed to answer is left alone this long before it is tried again.
+READ_REPLICA_RETRY_SECONDS = float(os.environ.get("READ_REPLICA_RETRY_SECONDS", "5"))
 # The apps whose models are read models (the router sends them to the read database).
 READ_DATABASE_APPS = ["queries_app"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -51,12 +51,20 @@ class ReadDatabaseRouter:
         return DEFAULT_DB_ALIAS
 
     def db_for_read(self, model: type[models.Model], **hints: object) -> str:
-        return self.database_of(model._meta.app_label, model._meta.model_name)
+        # A related object of a row read from a replica (`prefetch_related`, a foreign key)
+        # comes from the same replica, so one answer never mixes two copies of the read side.
+        home = self.database_of(model._meta.app_label, model._meta.model_name)
+        source = getattr(getattr(hints.get("instance"), "_state", None), "db", None)
+        if home == READ_DATABASE_ALIAS and source in getattr(settings, "READ_REPLICA_ALIASES", ()):
+            return str(source)
+        return home
 
     def db_for_write(self, model: type[models.Model], **hints: object) -> str:
         return self.database_of(model._meta.app_label, model._meta.model_name)
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: object) -> bool | None:
+        if db in getattr(settings, "READ_REPLICA_ALIASES", ()):
+            return False  # a hot standby replays the read database's schema; nothing migrates it
         if db not in (DEFAULT_DB_ALIAS, READ_DATABASE_ALIAS):
             return None  # a database this router does not know about: not its decision
         return db == self.database_of(app_label, model_name)

@@ -4,7 +4,9 @@ A command's response carries the global position of its last event. A client tha
 it as `min_position` to a query endpoint gets an answer that includes that command's
 effects, or, past `READ_YOUR_WRITES_TIMEOUT_SECONDS`, a 503 naming the projection that is
 behind, with `Retry-After`. Every answer says how far its projections had read in
-`X-Projection-Position`. The wait polls the checkpoints outside any transaction, so it
+`X-Projection-Position`, and which database answered in `X-Read-Database` (a hot standby
+of the read database when one is configured and has the position, see `eventstore.replicas`).
+The wait polls the checkpoints outside any transaction, so it
 holds no lock and keeps no query running on the database while it sleeps.
 """
 
@@ -20,8 +22,11 @@ from rest_framework.response import Response
 
 from api.parsing import MAX_POSITION, is_whole_number
 from eventstore.models import Checkpoint, Event
+from eventstore.replicas import checkpoint_positions, choose_reader
 
 POSITION_HEADER = "X-Projection-Position"
+# Which database answered: a replica's alias (`read_replica_1`) or the read primary's (`read`).
+DATABASE_HEADER = "X-Read-Database"
 POLL_SECONDS = 0.02
 
 MIN_POSITION_PARAMETER = OpenApiParameter(
@@ -74,11 +79,11 @@ def refuse_positions_past_the_log(min_position: int) -> None:
         )
 
 
-def wait_for_projections(names: tuple[str, ...], min_position: int, timeout: float) -> int:
-    """The lowest of the projections' positions once all are at `min_position` or past it."""
+def wait_for_projections(names: tuple[str, ...], min_position: int, timeout: float, using: str | None = None) -> int:
+    """The lowest of the projections' positions (in the database `using`) once all are at `min_position` or past it."""
     deadline = time.monotonic() + timeout
     while True:
-        positions = projection_positions(names)
+        positions = checkpoint_positions(using, names) if using else projection_positions(names)
         lowest = min(positions.values())
         if lowest >= min_position:
             return lowest
@@ -110,15 +115,31 @@ class ReadYourWritesMixin(_MixedInto):
         params = MinPositionSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         min_position = params.validated_data.get("min_position")
-        if min_position is None:
-            self.projection_position = min(projection_positions(self.projections).values())
-        else:
+        if min_position is not None:
             refuse_positions_past_the_log(min_position)
-            timeout = settings.READ_YOUR_WRITES_TIMEOUT_SECONDS
-            self.projection_position = wait_for_projections(self.projections, min_position, timeout)
+        started = time.monotonic()
+        # A replica that has the position answers from its own replicated checkpoints
+        # (eventstore.replicas); otherwise the read primary does, waiting as long as is left.
+        reader = choose_reader(self.projections, min_position)
+        self.read_database = reader.alias
+        if reader.positions:
+            self.projection_position = reader.position
+        elif min_position is None:
+            self.projection_position = min(checkpoint_positions(reader.alias, self.projections).values())
+        else:
+            timeout = max(settings.READ_YOUR_WRITES_TIMEOUT_SECONDS - (time.monotonic() - started), 0.0)
+            self.projection_position = wait_for_projections(self.projections, min_position, timeout, reader.alias)
+
+    def get_queryset(self) -> Any:
+        """The view's queryset on the database chosen for this request (a replica, or the read primary)."""
+        queryset = super().get_queryset()  # type: ignore[misc]
+        alias = getattr(self, "read_database", None)
+        return queryset.using(alias) if alias else queryset
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         if hasattr(self, "projection_position"):
             response[POSITION_HEADER] = str(self.projection_position)
+        if hasattr(self, "read_database"):
+            response[DATABASE_HEADER] = self.read_database
         return response

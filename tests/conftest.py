@@ -22,6 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from eventstore import replicas
 from eventstore.subscriptions import registered_subscribers
 from tests.factories import CommandSenderFactory, StaffUserFactory, UserFactory
 from tests.subscribers import Recorder
@@ -80,6 +81,8 @@ def worker_env(**overrides: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         **read_database,
+        # Processes started by tests query the read primary, as tests do (queries_on_the_read_primary).
+        "READ_REPLICA_URLS": "",
         "CELERY_KEY_PREFIX": os.environ.get("CELERY_KEY_PREFIX", ""),
         "EVENTSTORE_SWEEP_SECONDS": "1",
         "EVENTSTORE_BATCH_SIZE": "50",
@@ -131,11 +134,28 @@ def live_db(request, django_db_setup, django_db_blocker):
         try:
             yield
         finally:
-            for alias in connections:
+            for alias in writable_aliases():
                 call_command("flush", interactive=False, verbosity=0, database=alias)
             if own_setup is not None:
                 teardown_databases(own_setup, verbosity=0)
             connections.close_all()
+
+
+def writable_aliases() -> list[str]:
+    """Every database but the read replicas (hot standbys: they follow the read primary, read-only)."""
+    return [alias for alias in connections if not connections.settings[alias].get("TEST", {}).get("MIRROR")]
+
+
+@pytest.fixture(autouse=True)
+def queries_on_the_read_primary(request, settings, monkeypatch):
+    """Queries read the read primary, except in tests marked `read_replicas`.
+
+    A replica is a copy that may be milliseconds behind: a test that waits for a checkpoint on
+    the primary and then queries without `?min_position=` would be flaky on one. Such tests
+    are about other things; tests/queries_app/test_read_replicas.py is about replicas.
+    """
+    if settings.READ_REPLICA_ALIASES and request.node.get_closest_marker("read_replicas") is None:
+        monkeypatch.setattr(replicas, "replicas_in_turn", list)  # /healthz and /metrics still see them
 
 
 def database_created_by_pytest_django(items: list[pytest.Item]) -> bool:

@@ -63,20 +63,46 @@ def settings_with(**env: str) -> dict:
     """DATABASES and DATABASE_ROUTERS as a fresh process builds them from this environment."""
     script = (
         "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps({'databases': {a: {'NAME': d['NAME'], 'TEST': d['TEST']['NAME']} "
-        "for a, d in settings.DATABASES.items()}, 'routers': settings.DATABASE_ROUTERS}))"
+        "print(json.dumps({'databases': {a: {'NAME': d['NAME'], 'TEST': d['TEST'].get('NAME')} "
+        "for a, d in settings.DATABASES.items() if not d['TEST'].get('MIRROR')}, "
+        "'routers': settings.DATABASE_ROUTERS, "
+        "'replicas': {a: [d['PORT'], d['TEST']['MIRROR']] for a, d in settings.DATABASES.items() "
+        "if d['TEST'].get('MIRROR')}}))"
     )
-    environment = {k: v for k, v in os.environ.items() if k != "READ_DATABASE_URL"}
-    environment.update(DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="x", **env)
-    done = subprocess.run([sys.executable, "-c", script], env=environment, cwd=REPO_ROOT, capture_output=True)
+    done = run_settings(script, **env)
     assert done.returncode == 0, done.stderr.decode()
     return json.loads(done.stdout)
+
+
+def run_settings(script: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("READ_DATABASE_URL", "READ_REPLICA_URLS")}
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="x", **env)
+    return subprocess.run([sys.executable, "-c", script], env=environment, cwd=REPO_ROOT, capture_output=True)
+
+
+def test_read_replica_urls_add_one_alias_each_that_mirrors_the_read_database_under_test():
+    url = "postgres://postgres@127.0.0.1:"
+    replicas = f"{url}5434/shop_read, {url}5435/shop_read"
+    found = settings_with(
+        DATABASE_URL=url + "5432/shop", READ_DATABASE_URL=url + "5433/shop_read", READ_REPLICA_URLS=replicas
+    )
+    assert found["replicas"] == {"read_replica_1": [5434, "read"], "read_replica_2": [5435, "read"]}
+    assert set(found["databases"]) == {"default", "read"}
+
+
+def test_read_replica_urls_without_a_read_database_is_refused_with_how_to_fix_it():
+    done = run_settings("import django; django.setup()", READ_REPLICA_URLS="postgres://postgres@127.0.0.1:5434/x")
+    assert done.returncode != 0
+    assert (
+        "READ_REPLICA_URLS names replicas of the read database, but READ_DATABASE_URL is not set"
+        in done.stderr.decode()
+    )
 
 
 def test_read_database_url_adds_the_read_database_and_the_router():
     url = "postgres://postgres@127.0.0.1:5432/"
     one = settings_with(DATABASE_URL=url + "shop", TEST_DATABASE_NAME="test_shop")
-    assert one == {"databases": {"default": {"NAME": "shop", "TEST": "test_shop"}}, "routers": []}
+    assert one == {"databases": {"default": {"NAME": "shop", "TEST": "test_shop"}}, "routers": [], "replicas": {}}
     two = settings_with(DATABASE_URL=url + "shop", READ_DATABASE_URL=url + "shop_read", TEST_DATABASE_NAME="test_shop")
     assert two["databases"]["read"] == {"NAME": "shop_read", "TEST": "test_shop_read"}  # never the default's
     assert two["routers"] == ["eventstore.routers.ReadDatabaseRouter"]
