@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -66,6 +67,9 @@ class Subscriber:
     handlers: ClassVar[dict[str, str]] = {}
     batch_size: ClassVar[int | None] = None  # events per transaction; None: EVENTSTORE_BATCH_SIZE
     handles_all_events: ClassVar[bool] = False  # True: `handle_batch` gets every event
+    # The tables this subscriber alone writes. With them, a rebuild on PostgreSQL builds a new
+    # generation of them beside the live one and swaps it in (`eventstore.generations`).
+    read_models: ClassVar[tuple[type[Model], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -132,6 +136,15 @@ def ensure_checkpoint(name: str) -> None:
             Checkpoint.objects.create(name=name)
     except IntegrityError:
         pass  # another worker created it at the same moment
+
+
+def clear_checkpoint_failure(checkpoint: Checkpoint) -> None:
+    """Set a checkpoint running again, with no failure recorded, and save it."""
+    checkpoint.state = Checkpoint.State.RUNNING
+    checkpoint.failed_position = None
+    checkpoint.last_error = ""
+    checkpoint.last_traceback = ""
+    checkpoint.save()
 
 
 def lock_checkpoint(name: str) -> Checkpoint:

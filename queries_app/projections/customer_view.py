@@ -67,6 +67,7 @@ class CustomerBatch:
 class CustomerViewProjection(BatchProjection):
     name = "customer_view"
     batch_class = CustomerBatch
+    read_models = (CustomerView, CustomerOrderTotal)
 
     def reset(self) -> None:
         CustomerOrderTotal.objects.all().delete()

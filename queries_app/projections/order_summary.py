@@ -82,6 +82,7 @@ def reopen_if_confirmed(order: OrderSummary) -> None:
 class OrderSummaryProjection(BatchProjection):
     name = "order_summary"
     batch_class = OrderBatch
+    read_models = (OrderSummary, OrderSummaryLine, OrderCustomerName)
 
     def reset(self) -> None:
         OrderSummaryLine.objects.all().delete()

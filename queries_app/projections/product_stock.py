@@ -55,6 +55,7 @@ class ProductStockProjection(BatchProjection):
 
     name = "product_stock"
     batch_class = ProductBatch
+    read_models = (ProductStock,)
 
     def reset(self) -> None:
         ProductStock.objects.all().delete()
