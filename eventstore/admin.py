@@ -140,7 +140,7 @@ class CheckpointAdmin(ReadOnlyAdmin[Checkpoint]):
 
     @admin.display(description="lag (events)")
     def lag(self, checkpoint: Checkpoint) -> int:
-        return max(EventStore().head() - checkpoint.position, 0)  # positions, not a count of rows
+        return operations.lag_after(checkpoint.position, EventStore().head())  # positions, not a count
 
     @admin.display(description="failed at", ordering="failed_position")
     def failed_event(self, checkpoint: Checkpoint) -> str:

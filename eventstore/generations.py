@@ -141,7 +141,7 @@ def rebuild(subscriber: Subscriber, batch_size: int, progress: Progress | None =
                     progress(position, head)
                 if head - position <= SWAP_WITHIN_EVENTS:
                     break
-            swap(subscriber, connection, schema, live, chunk, batch_size)
+            swap(subscriber, connection, schema, live, chunk, batch_size, progress)
     except BaseException as error:
         Rebuild.objects.filter(name=subscriber.name, state=Rebuild.State.BUILDING).update(
             last_error=f"{type(error).__name__}: {error}"[:2000], updated_at=timezone.now()
@@ -149,9 +149,6 @@ def rebuild(subscriber: Subscriber, batch_size: int, progress: Progress | None =
         raise
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote(connection, schema)} CASCADE")
-    final = Rebuild.objects.get(name=subscriber.name)
-    if progress:
-        progress(final.position, final.head)
     return Outcome(events=handled, resumed_from=resumed_from)
 
 
@@ -203,6 +200,7 @@ def swap(
     live: str,
     chunk: Callable[[int], tuple[int, int, bool]],
     batch_size: int,
+    progress: Progress | None,
 ) -> None:
     """Apply the last events and put the new generation in the live one's place, in one transaction."""
     tables = [model._meta.db_table for model in subscriber.read_models]
@@ -212,9 +210,11 @@ def swap(
             with transaction.atomic(using=connection.alias):
                 checkpoint = lock_checkpoint(subscriber.name)  # workers wait from here to the commit
                 while True:
-                    position, _, at_head = chunk(batch_size)
+                    position, head, at_head = chunk(batch_size)
                     if at_head:
                         break
+                if progress:
+                    progress(position, head)
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
                     cursor.execute(f"LOCK TABLE {live_tables} IN ACCESS EXCLUSIVE MODE")

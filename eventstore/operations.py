@@ -76,11 +76,21 @@ def rebuild_progress(record: Rebuild, now: datetime) -> RebuildProgress:
     )
 
 
+def lag_after(position: int, head: int) -> int:
+    """Events after `position` up to `head`, from positions (one index look-up, no count)."""
+    if head <= position:
+        return 0
+    first = Event.objects.filter(position__gt=position).order_by("position").values_list("position", flat=True)
+    found = first.first()
+    return head - found + 1 if found is not None else 0
+
+
 def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> list[SubscriberStatus]:
     """Where each subscriber is, how far behind the head of the log, and whether it is healthy.
 
-    Lag is counted in positions (head − checkpoint), never by counting rows: positions are
-    handed out one by one at commit, so it is the number of events not yet handled.
+    Lag is counted in positions, never by counting rows: head − (the first position after the
+    checkpoint) + 1. Positions are handed out one by one at commit, so that is the number of
+    events not yet handled (a commit that failed after numbering leaves a gap, which is counted too).
     """
     subscribers = registered_subscribers() if subscribers is None else subscribers
     head = EventStore().head()
@@ -88,20 +98,22 @@ def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> li
     checkpoints = Checkpoint.objects.in_bulk(names)
     rebuilds = Rebuild.objects.filter(name__in=names, state=Rebuild.State.BUILDING).in_bulk()
     now = timezone.now()
-    oldest: dict[int, datetime | None] = {}  # subscribers at one position share a look-up
+    first: dict[int, tuple[int, datetime] | None] = {}  # subscribers at one position share a look-up
 
-    def oldest_after(position: int) -> datetime | None:
-        if position not in oldest:
+    def first_after(position: int) -> tuple[int, datetime] | None:
+        if position not in first and head > position:
             # The primary key's index: one row, however long the backlog.
             events = Event.objects.filter(position__gt=position).order_by("position")
-            oldest[position] = events.values_list("recorded_at", flat=True).first()
-        return oldest[position]
+            first[position] = events.values_list("position", "recorded_at").first()
+        return first.get(position)
 
     statuses = []
     for subscriber in subscribers:
         checkpoint = checkpoints.get(subscriber.name) or Checkpoint(name=subscriber.name)
-        lag = max(head - checkpoint.position, 0)
-        first_unhandled = oldest_after(checkpoint.position) if lag else None
+        unhandled = first_after(checkpoint.position)
+        # From the first unhandled event, not the checkpoint: a log need not start at 1.
+        lag = head - unhandled[0] + 1 if unhandled else 0
+        first_unhandled = unhandled[1] if unhandled else None
         record = rebuilds.get(subscriber.name)
         progress = rebuild_progress(record, now) if record else None
         state = checkpoint.state
