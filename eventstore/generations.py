@@ -46,9 +46,6 @@ Progress = Callable[[int, int], None]  # (position reached, head)
 # otherwise deadlock with it).
 SWAP_LOCK_TIMEOUT = "300ms"
 SWAP_ATTEMPTS = 50
-# Chunks go on until the new generation is this close to the head; the rest is applied inside
-# the swap's transaction, which so stays short.
-SWAP_WITHIN_EVENTS = 5000
 
 
 def supported(subscriber: Subscriber) -> bool:
@@ -136,20 +133,37 @@ def rebuild(subscriber: Subscriber, batch_size: int, progress: Progress | None =
         with search_path(connection, schema, live):
             while True:
                 with transaction.atomic(using=alias):
-                    position, head, _ = chunk(batch_size)
+                    position, head, at_head = chunk(batch_size)
                 if progress:
                     progress(position, head)
-                if head - position <= SWAP_WITHIN_EVENTS:
+                if at_head:  # what came since is applied inside the swap, which so stays short
                     break
             swap(subscriber, connection, schema, live, chunk, batch_size, progress)
     except BaseException as error:
         Rebuild.objects.filter(name=subscriber.name, state=Rebuild.State.BUILDING).update(
-            last_error=f"{type(error).__name__}: {error}"[:2000], updated_at=timezone.now()
+            last_error=f"{type(error).__name__}: {error}"[:2000], backend_pid=None, updated_at=timezone.now()
         )
         raise
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote(connection, schema)} CASCADE")
     return Outcome(events=handled, resumed_from=resumed_from)
+
+
+def backend_pid(connection: BaseDatabaseWrapper) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    return int(pid)
+
+
+def running_rebuilds(alias: str, records: list[Rebuild]) -> set[str]:
+    """The names among `records` whose rebuilding process is alive (its session is connected)."""
+    pids = {r.backend_pid: r.name for r in records if r.backend_pid is not None}
+    if not pids:
+        return set()
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [list(pids)])
+        return {pids[pid] for (pid,) in cursor.fetchall()}
 
 
 def start_or_resume(
@@ -165,6 +179,7 @@ def start_or_resume(
             exists = cursor.fetchone() is not None
         if record.state == Rebuild.State.BUILDING and record.schema == schema and record.shape == layout and exists:
             record.run_started_at, record.run_start_position, record.last_error = now, record.position, ""
+            record.backend_pid = backend_pid(connection)
             record.save()
             logger.info("rebuild of %s resumes at position %s", subscriber.name, record.position)
             return record
@@ -187,6 +202,7 @@ def start_or_resume(
             "updated_at": now,
             "finished_at": None,
             "last_error": "",
+            "backend_pid": backend_pid(connection),
         }.items():
             setattr(record, field, value)
         record.save()

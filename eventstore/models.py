@@ -140,6 +140,8 @@ class Rebuild(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The database session of the process running it: alive in pg_stat_activity while it runs.
+    backend_pid = models.IntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"rebuild of {self.name} @ {self.position}/{self.head} ({self.state})"

@@ -7,7 +7,7 @@ records and read models change in transactions on `subscription_db()`; events ar
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -57,12 +57,7 @@ class SubscriberStatus:
     rebuild: RebuildProgress | None = None
 
 
-# A rebuild that wrote nothing for this long is taken as interrupted.
-REBUILD_SILENT_AFTER = timedelta(seconds=30)
-
-
-def rebuild_progress(record: Rebuild, now: datetime) -> RebuildProgress:
-    running = not record.last_error and record.updated_at > now - REBUILD_SILENT_AFTER
+def rebuild_progress(record: Rebuild, running: bool) -> RebuildProgress:
     return RebuildProgress(
         state="running" if running else "interrupted",
         position=record.position,
@@ -97,6 +92,7 @@ def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> li
     names = [s.name for s in subscribers]
     checkpoints = Checkpoint.objects.in_bulk(names)
     rebuilds = Rebuild.objects.filter(name__in=names, state=Rebuild.State.BUILDING).in_bulk()
+    running = generations.running_rebuilds(subscription_db(), list(rebuilds.values()))
     now = timezone.now()
     first: dict[int, tuple[int, datetime] | None] = {}  # subscribers at one position share a look-up
 
@@ -115,7 +111,7 @@ def subscriber_statuses(subscribers: tuple[Subscriber, ...] | None = None) -> li
         lag = head - unhandled[0] + 1 if unhandled else 0
         first_unhandled = unhandled[1] if unhandled else None
         record = rebuilds.get(subscriber.name)
-        progress = rebuild_progress(record, now) if record else None
+        progress = rebuild_progress(record, record.name in running) if record else None
         state = checkpoint.state
         if state == Checkpoint.State.RUNNING and progress and progress.state == "running":
             state = Checkpoint.State.REBUILDING
