@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
+from eventstore.tables import upsert
 from queries_app.models import OrderCustomerName, OrderSummary, OrderSummaryLine
 from queries_app.projections.values import line_amount, money, touched_ids
 
@@ -46,30 +47,33 @@ class OrderBatch:
 
     def save(self) -> None:
         if self.changed_names:
-            OrderCustomerName.objects.bulk_create(
+            upsert(
+                OrderCustomerName,
                 [OrderCustomerName(customer_id=c, name=self.names[c]) for c in self.changed_names],
-                update_conflicts=True,
-                unique_fields=["customer_id"],
+                conflict_fields=["customer_id"],
                 update_fields=["name"],
             )
         for customer_id, name in self.renamed.items():
             # Orders of this customer that this batch did not load.
             OrderSummary.objects.filter(customer_id=customer_id).exclude(customer_name=name).update(customer_name=name)
         if self.changed_orders:
-            OrderSummary.objects.bulk_create(
+            upsert(
+                OrderSummary,
                 [self.orders[o] for o in self.changed_orders],
-                update_conflicts=True,
-                unique_fields=["id"],
+                conflict_fields=["id"],
                 update_fields=ORDER_FIELDS,
             )
         if self.changed_lines:
             replaced = self.changed_lines - self.placed_here
             if replaced:
                 OrderSummaryLine.objects.filter(order_id__in=list(replaced)).delete()
-            OrderSummaryLine.objects.bulk_create(
-                OrderSummaryLine(order_id=o, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
-                for o in self.changed_lines
-                for line in self.lines[o].values()
+            upsert(
+                OrderSummaryLine,
+                [
+                    OrderSummaryLine(order_id=o, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+                    for o in self.changed_lines
+                    for line in self.lines[o].values()
+                ],
             )
 
 
