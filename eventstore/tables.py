@@ -29,7 +29,7 @@ def text(value: Any) -> str | None:
 
 def upsert(
     model: type[Model],
-    objects: Iterable[Model],
+    objects: Iterable[Any],
     *,
     conflict_fields: Sequence[str] = (),
     update_fields: Sequence[str] = (),
@@ -38,6 +38,8 @@ def upsert(
 
     The same contract as `bulk_create(update_conflicts=True, unique_fields=…, update_fields=…)`,
     and without `conflict_fields` a plain insert. Auto primary keys are left to the database.
+    `objects` are model instances or any objects with the fields' attribute names (`order_id`),
+    which are cheaper to make; the latter need PostgreSQL (elsewhere they become instances).
     """
     rows = list(objects)
     if not rows:
@@ -45,8 +47,10 @@ def upsert(
     alias = router.db_for_write(model)
     connection = connections[alias]
     if connection.vendor != "postgresql":
+        names = [f.attname for f in model._meta.concrete_fields if not isinstance(f, AUTO_FIELDS)]
+        instances = [r if isinstance(r, model) else model(**{n: getattr(r, n) for n in names}) for r in rows]
         model._default_manager.using(alias).bulk_create(
-            rows,
+            instances,
             update_conflicts=bool(conflict_fields),
             unique_fields=list(conflict_fields) or None,
             update_fields=list(update_fields) or None,

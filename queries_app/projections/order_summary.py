@@ -6,6 +6,8 @@ batch touches are loaded once, each event changes them, and they are upserted at
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
@@ -16,6 +18,25 @@ from queries_app.projections.values import line_amount, money, touched_ids
 ORDER_FIELDS = [f.name for f in OrderSummary._meta.concrete_fields if not f.primary_key]
 
 
+@dataclass(slots=True)
+class Line:
+    """An order line while a batch is applied: plain values (a model instance costs ~10x to make)."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(slots=True)
+class LineRow:
+    """A row of `OrderSummaryLine` to write (`upsert` reads the columns' attribute names)."""
+
+    order_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
 class OrderBatch:
     """The orders, lines and customer names one batch of events touches."""
 
@@ -24,10 +45,11 @@ class OrderBatch:
         self.placed_here = ids.placed
         order_ids = ids.earlier_orders
         self.orders = {str(o.id): o for o in OrderSummary.objects.filter(id__in=order_ids)} if order_ids else {}
-        self.lines: dict[str, dict[str, OrderSummaryLine]] = defaultdict(dict)
+        self.lines: dict[str, dict[str, Line]] = defaultdict(dict)
         if self.orders:
-            for line in OrderSummaryLine.objects.filter(order_id__in=list(self.orders)):
-                self.lines[str(line.order_id)][line.sku] = line
+            rows = OrderSummaryLine.objects.filter(order_id__in=list(self.orders))
+            for order_id, sku, quantity, unit_price in rows.values_list("order_id", "sku", "quantity", "unit_price"):
+                self.lines[str(order_id)][sku] = Line(sku, quantity, unit_price)
         self.names = {
             str(c): n for c, n in OrderCustomerName.objects.filter(customer_id__in=ids.customers).values_list()
         }
@@ -70,7 +92,7 @@ class OrderBatch:
             upsert(
                 OrderSummaryLine,
                 [
-                    OrderSummaryLine(order_id=o, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+                    LineRow(o, line.sku, line.quantity, line.unit_price)
                     for o in self.changed_lines
                     for line in self.lines[o].values()
                 ],
@@ -122,10 +144,7 @@ class OrderSummaryProjection(BatchProjection):
             version=event.version,
         )
         batch.lines[event.stream_id] = {
-            line["sku"]: OrderSummaryLine(
-                sku=line["sku"], quantity=int(line["quantity"]), unit_price=money(line["unit_price"])
-            )
-            for line in lines
+            line["sku"]: Line(line["sku"], int(line["quantity"]), money(line["unit_price"])) for line in lines
         }
         batch.changed_orders.add(event.stream_id)
         batch.changed_lines.add(event.stream_id)
@@ -138,7 +157,7 @@ class OrderSummaryProjection(BatchProjection):
         if sku in lines:
             lines[sku].quantity += quantity
         else:
-            lines[sku] = OrderSummaryLine(sku=sku, quantity=quantity, unit_price=money(event.data["unit_price"]))
+            lines[sku] = Line(sku, quantity, money(event.data["unit_price"]))
         order.item_count += quantity
         order.total += line_amount(event.data)
         reopen_if_confirmed(order)
