@@ -117,7 +117,8 @@ def rebuild(subscriber: Subscriber, batch_size: int, progress: Progress | None =
         head = store.head()
         if current.position >= head:
             return current.position, head, True
-        read = [e for e in store.read_all(current.position, limit, subscriber.event_types) if e.position <= head]
+        read = store.read_all(current.position, limit, subscriber.event_types, metadata=subscriber.reads_metadata)
+        read = [e for e in read if e.position <= head]
         batch = [e for e in read if e.position not in skipped]
         if batch:
             subscriber.handle_batch(batch)

@@ -70,6 +70,7 @@ class Subscriber:
     # The tables this subscriber alone writes. With them, a rebuild on PostgreSQL builds a new
     # generation of them beside the live one and swaps it in (`eventstore.generations`).
     read_models: ClassVar[tuple[type[Model], ...]] = ()
+    reads_metadata: ClassVar[bool] = True  # False: events arrive with `metadata == {}` (cheaper to read)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -106,6 +107,7 @@ class BatchProjection(Subscriber):
     """
 
     batch_class: ClassVar[type]
+    reads_metadata: ClassVar[bool] = False
 
     def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
         batch = self.batch_class(events)
@@ -184,7 +186,9 @@ def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
             return Step(0, more=False)
         batch = [
             event
-            for event in store.read_all(checkpoint.position, limit, subscriber.event_types)
+            for event in store.read_all(
+                checkpoint.position, limit, subscriber.event_types, metadata=subscriber.reads_metadata
+            )
             if event.position <= head
         ]
         if batch:
