@@ -17,7 +17,8 @@ from django.utils.html import format_html
 
 from eventstore import operations, tasks
 from eventstore.admin_pages import correlation_page, stream_page
-from eventstore.models import Checkpoint, Event, SkippedEvent
+from eventstore.models import Checkpoint, Event, Rebuild, SkippedEvent
+from eventstore.store import EventStore
 from eventstore.subscriptions import ensure_checkpoint, get_subscriber, registered_subscribers
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class CheckpointAdmin(ReadOnlyAdmin[Checkpoint]):
 
     @admin.display(description="lag (events)")
     def lag(self, checkpoint: Checkpoint) -> int:
-        return Event.objects.filter(position__gt=checkpoint.position).count()
+        return operations.lag_after(checkpoint.position, EventStore().head())  # positions, not a count
 
     @admin.display(description="failed at", ordering="failed_position")
     def failed_event(self, checkpoint: Checkpoint) -> str:
@@ -226,6 +227,31 @@ class CheckpointAdmin(ReadOnlyAdmin[Checkpoint]):
                 )
             return False
         return True
+
+
+@admin.register(Rebuild)
+class RebuildAdmin(ReadOnlyAdmin[Rebuild]):
+    """Blue/green rebuilds: the one under way with its progress, and the last one of each projection."""
+
+    list_display = ["name", "state", "progress", "events", "speed", "eta", "started_at", "updated_at", "last_error"]
+    fields = [
+        "name", "state", "progress", "events", "speed", "eta", "started_at", "updated_at", "finished_at",
+        "schema", "last_error",
+    ]  # fmt: skip
+
+    @admin.display(description="position / head")
+    def progress(self, rebuild: Rebuild) -> str:
+        share = rebuild.position / rebuild.head if rebuild.head else 1.0
+        return f"{rebuild.position:,} / {rebuild.head:,} ({share:.1%})"
+
+    @admin.display(description="events/s")
+    def speed(self, rebuild: Rebuild) -> str:
+        return f"{rebuild.events_per_second:,.0f}"
+
+    @admin.display(description="ETA")
+    def eta(self, rebuild: Rebuild) -> str:
+        eta = rebuild.eta_seconds
+        return "—" if eta is None else f"{eta:,.0f} s"
 
 
 @admin.register(SkippedEvent)

@@ -113,3 +113,50 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot {self.stream_type}/{self.stream_id}@{self.version} (schema {self.schema_version})"
+
+
+class Rebuild(models.Model):
+    """A blue/green rebuild of one projection: its new generation's own checkpoint and progress.
+
+    The new generation's tables live in `schema` until they are swapped into place
+    (`eventstore.generations`). `position` moves in the same transaction as each chunk's
+    rows, so a rebuild that dies resumes from its last committed chunk.
+    """
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        DONE = "done"
+
+    name = models.CharField(max_length=100, primary_key=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.BUILDING)
+    schema = models.CharField(max_length=63, blank=True)
+    shape = models.CharField(max_length=64, blank=True)  # the tables' layout it was started with
+    position = models.BigIntegerField(default=0)
+    head = models.BigIntegerField(default=0)  # the log's head when `position` last moved
+    events = models.BigIntegerField(default=0)  # events handled, over every run of it
+    run_started_at = models.DateTimeField(default=timezone.now)
+    run_start_position = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # The database session of the process running it: alive in pg_stat_activity while it runs.
+    backend_pid = models.IntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rebuild of {self.name} @ {self.position}/{self.head} ({self.state})"
+
+    @property
+    def events_per_second(self) -> float:
+        """Log positions passed per second in the current (or last) run."""
+        end = self.finished_at or self.updated_at
+        seconds = (end - self.run_started_at).total_seconds()
+        return (self.position - self.run_start_position) / seconds if seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at this run's speed; None until it has a speed, 0 once done."""
+        if self.state == self.State.DONE:
+            return 0.0
+        rate = self.events_per_second
+        return round(max(self.head - self.position, 0) / rate, 1) if rate else None

@@ -18,7 +18,9 @@ from django.db import DEFAULT_DB_ALIAS, models, router
 READ_DATABASE_ALIAS = "read"
 
 # Subscription state goes with what subscribers build, so both commit in one transaction.
-SUBSCRIPTION_STATE_MODELS = frozenset({("eventstore", "checkpoint"), ("eventstore", "skippedevent")})
+SUBSCRIPTION_STATE_MODELS = frozenset(
+    {("eventstore", "checkpoint"), ("eventstore", "skippedevent"), ("eventstore", "rebuild")}
+)
 
 
 def subscription_db() -> str:

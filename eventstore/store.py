@@ -383,15 +383,29 @@ class EventStore:
         return [RecordedEvent.from_values(row, upcasters) for row in values]
 
     def read_all(
-        self, after_position: int = 0, limit: int = 500, event_types: Sequence[str] | None = None
+        self,
+        after_position: int = 0,
+        limit: int = 500,
+        event_types: Sequence[str] | None = None,
+        *,
+        metadata: bool = True,
     ) -> list[RecordedEvent]:
-        """Up to `limit` events of the whole log after `after_position`, in position order, upcast."""
+        """Up to `limit` events of the whole log after `after_position`, in position order, upcast.
+
+        `metadata=False` leaves each event's metadata out (`{}`): neither fetched nor decoded,
+        for readers that never look at it (projections).
+        """
         rows = Event.objects.using(self.using).filter(position__gt=after_position)
         if event_types is not None:
             rows = rows.filter(event_type__in=event_types)
-        page = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
         upcasters = registered_upcasters()
-        return [RecordedEvent.from_values(values, upcasters) for values in page]
+        if metadata:
+            page = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
+            return [RecordedEvent.from_values(values, upcasters) for values in page]
+        at = RecordedEvent.COLUMNS.index("metadata")
+        columns = [c for c in RecordedEvent.COLUMNS if c != "metadata"]
+        page = rows.order_by("position").values_list(*columns)[:limit]
+        return [RecordedEvent.from_values((*v[:at], {}, *v[at:]), upcasters) for v in page]
 
     def iter_all(self, after_position: int = 0, batch_size: int = 500) -> Iterator[RecordedEvent]:
         """The whole log after `after_position`, fetched in batches so memory stays bounded."""

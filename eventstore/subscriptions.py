@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -66,6 +67,10 @@ class Subscriber:
     handlers: ClassVar[dict[str, str]] = {}
     batch_size: ClassVar[int | None] = None  # events per transaction; None: EVENTSTORE_BATCH_SIZE
     handles_all_events: ClassVar[bool] = False  # True: `handle_batch` gets every event
+    # The tables this subscriber alone writes. With them, a rebuild on PostgreSQL builds a new
+    # generation of them beside the live one and swaps it in (`eventstore.generations`).
+    read_models: ClassVar[tuple[type[Model], ...]] = ()
+    reads_metadata: ClassVar[bool] = True  # False: events arrive with `metadata == {}` (cheaper to read)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,6 +107,7 @@ class BatchProjection(Subscriber):
     """
 
     batch_class: ClassVar[type]
+    reads_metadata: ClassVar[bool] = False
 
     def handle_batch(self, events: Sequence[RecordedEvent]) -> None:
         batch = self.batch_class(events)
@@ -132,6 +138,15 @@ def ensure_checkpoint(name: str) -> None:
             Checkpoint.objects.create(name=name)
     except IntegrityError:
         pass  # another worker created it at the same moment
+
+
+def clear_checkpoint_failure(checkpoint: Checkpoint) -> None:
+    """Set a checkpoint running again, with no failure recorded, and save it."""
+    checkpoint.state = Checkpoint.State.RUNNING
+    checkpoint.failed_position = None
+    checkpoint.last_error = ""
+    checkpoint.last_traceback = ""
+    checkpoint.save()
 
 
 def lock_checkpoint(name: str) -> Checkpoint:
@@ -171,7 +186,9 @@ def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
             return Step(0, more=False)
         batch = [
             event
-            for event in store.read_all(checkpoint.position, limit, subscriber.event_types)
+            for event in store.read_all(
+                checkpoint.position, limit, subscriber.event_types, metadata=subscriber.reads_metadata
+            )
             if event.position <= head
         ]
         if batch:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
+from eventstore.tables import upsert
 from queries_app.models import CustomerOrderTotal, CustomerView
 from queries_app.projections.values import line_amount, money, touched_ids
 
@@ -49,17 +50,17 @@ class CustomerBatch:
 
     def save(self) -> None:
         if self.changed_customers:
-            CustomerView.objects.bulk_create(
+            upsert(
+                CustomerView,
                 [self.customers[c] for c in self.changed_customers],
-                update_conflicts=True,
-                unique_fields=["id"],
+                conflict_fields=["id"],
                 update_fields=CUSTOMER_FIELDS,
             )
         if self.changed_orders:
-            CustomerOrderTotal.objects.bulk_create(
+            upsert(
+                CustomerOrderTotal,
                 [self.orders[o] for o in self.changed_orders],
-                update_conflicts=True,
-                unique_fields=["order_id"],
+                conflict_fields=["order_id"],
                 update_fields=["customer_id", "total", "cancelled"],
             )
 
@@ -67,6 +68,7 @@ class CustomerBatch:
 class CustomerViewProjection(BatchProjection):
     name = "customer_view"
     batch_class = CustomerBatch
+    read_models = (CustomerView, CustomerOrderTotal)
 
     def reset(self) -> None:
         CustomerOrderTotal.objects.all().delete()

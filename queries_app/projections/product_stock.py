@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
+from eventstore.tables import upsert
 from queries_app.models import ProductStock
 from queries_app.projections.values import money
 
@@ -42,10 +43,10 @@ class ProductBatch:
 
     def save(self) -> None:
         if self.changed:
-            ProductStock.objects.bulk_create(
+            upsert(
+                ProductStock,
                 [self.products[p] for p in self.changed],
-                update_conflicts=True,
-                unique_fields=["sku"],
+                conflict_fields=["sku"],
                 update_fields=PRODUCT_FIELDS,
             )
 
@@ -55,6 +56,7 @@ class ProductStockProjection(BatchProjection):
 
     name = "product_stock"
     batch_class = ProductBatch
+    read_models = (ProductStock,)
 
     def reset(self) -> None:
         ProductStock.objects.all().delete()

@@ -13,6 +13,7 @@ from commands_app.domain import commands as c
 from commands_app.wiring import command_bus
 from eventstore import operations
 from eventstore.models import Checkpoint, Event, SkippedEvent
+from eventstore.routers import subscription_db
 from eventstore.store import EventStore, NewEvent
 from eventstore.subscriptions import BatchFailed, catch_up, catch_up_all, get_subscriber, mark_failed
 from queries_app.models import OrderSummary
@@ -143,7 +144,8 @@ def test_projection_status_api_gives_exactly_the_documented_fields(api):
     place_order(api, register_customer(api))
     body = api.get("/api/projections/").json()
     assert [item["name"] for item in body] == ["customer_view", "order_summary", "product_stock", "order_fulfilment"]
-    assert set(body[0]) == {"name", "position", "head", "lag", "lag_seconds", "state", "last_error"}
+    assert set(body[0]) == {"name", "position", "head", "lag", "lag_seconds", "state", "last_error", "rebuild"}
+    assert body[0]["rebuild"] is None
     assert body[0]["state"] == "catching_up"
 
 
@@ -162,7 +164,40 @@ def test_a_rebuilding_mark_left_by_a_dead_rebuild_is_ignored(api):
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
-def test_workers_leave_a_subscriber_alone_while_a_live_rebuild_holds_it(api):
+def test_workers_leave_a_subscriber_alone_while_a_one_transaction_rebuild_holds_it(api):
+    place_order(api, register_customer(api))
+    catch_up(get_subscriber("order_summary"))
+    place_order(api, register_customer(api, "Bob", "bob@example.com"))
+    inside, finish = threading.Event(), threading.Event()
+
+    def slow_progress(position, head):
+        inside.set()
+        finish.wait(10)
+
+    def rebuild_in_thread():
+        try:
+            # The way of SQLite and of subscribers without `read_models`.
+            operations.rebuild_in_one_transaction(get_subscriber("order_summary"), batch_size=1, progress=slow_progress)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=rebuild_in_thread)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        started = time.monotonic()
+        assert catch_up(get_subscriber("order_summary")) == 0
+        assert time.monotonic() - started < 2  # it did not wait for the rebuild's lock
+        assert status("order_summary").state == "rebuilding"
+    finally:
+        finish.set()
+        thread.join(20)
+    assert status("order_summary").state == "running"
+    assert OrderSummary.objects.count() == 2
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+def test_the_live_generation_keeps_catching_up_while_a_blue_green_rebuild_runs(api):
     place_order(api, register_customer(api))
     catch_up(get_subscriber("order_summary"))
     place_order(api, register_customer(api, "Bob", "bob@example.com"))
@@ -182,15 +217,24 @@ def test_workers_leave_a_subscriber_alone_while_a_live_rebuild_holds_it(api):
     thread.start()
     try:
         assert inside.wait(10)
-        started = time.monotonic()
-        assert catch_up(get_subscriber("order_summary")) == 0
-        assert time.monotonic() - started < 2  # it did not wait for the rebuild's lock
-        assert status("order_summary").state == "rebuilding"
+        assert catch_up(get_subscriber("order_summary")) == 2  # Bob and his order, into the live tables
+        assert OrderSummary.objects.count() == 2
+        during = status("order_summary")
+        assert during.state == "rebuilding" and during.rebuild.state == "running"
+        assert 0 < during.rebuild.position <= during.rebuild.head and during.rebuild.events >= 1
+        # The new generation is in its own schema; the live one is whole meanwhile.
+        with connections[subscription_db()].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM rebuild_order_summary.queries_app_ordersummary")
+            assert cursor.fetchone()[0] <= 2
     finally:
         finish.set()
         thread.join(20)
-    assert status("order_summary").state == "running"
+    after = status("order_summary")
+    assert (after.state, after.rebuild, after.lag) == ("running", None, 0)
     assert OrderSummary.objects.count() == 2
+    with connections[subscription_db()].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'rebuild_order_summary'")
+        assert cursor.fetchone() is None  # the emptied schema is gone
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")

@@ -32,7 +32,10 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = "Rebuild projections from position 0. Readers see the old read model until the new one commits."
+    help = (
+        "Rebuild projections from position 0. On PostgreSQL blue/green: the live tables keep serving "
+        "until the new generation is swapped in; a rebuild that died resumes (docs/projections.md)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("names", nargs="*", help="projection names (see `manage.py subscribers status`)")
@@ -49,6 +52,8 @@ class Command(BaseCommand):
         for subscriber in subscribers:
             result = rebuild(subscriber, batch_size=batch_size, progress=ProgressBar(subscriber.name, self.stdout))
             self.stdout.write("")
+            if result.resumed_from:
+                self.stdout.write(f"{result.name}: resumed from position {result.resumed_from:,}")
             self.stdout.write(
                 self.style.SUCCESS(
                     f"{result.name}: {result.events:,} events in {result.seconds:.2f}s "
