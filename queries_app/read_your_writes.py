@@ -137,16 +137,20 @@ class ReadYourWritesMixin(_MixedInto):
         alias = getattr(self, "read_database", None)
         return queryset.using(alias) if alias else queryset
 
-    # Each answer reads its tables (they live with the checkpoints) in one transaction: the lock
+    # Each answer reads its tables in one transaction, on the database that answers it: the lock
     # it takes on a table at first read holds until the answer is built, so a blue/green
     # rebuild's swap (which waits for that lock) lands between answers, never between a page's
     # count and its rows, or an order and its lines.
+    def answering_database(self) -> str:
+        """The alias `initial` chose (a replica or the read primary); before that, the read primary."""
+        return getattr(self, "read_database", None) or router.db_for_read(Checkpoint)
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic(using=router.db_for_read(Checkpoint)):
+        with transaction.atomic(using=self.answering_database()):
             return super().list(request, *args, **kwargs)  # type: ignore[misc]  # the viewset's
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic(using=router.db_for_read(Checkpoint)):
+        with transaction.atomic(using=self.answering_database()):
             return super().retrieve(request, *args, **kwargs)  # type: ignore[misc]  # the viewset's
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
