@@ -66,7 +66,8 @@ class PositionField(serializers.IntegerField):
 
 class MinPositionSerializer(serializers.Serializer):
     min_position = PositionField(min_value=0, max_value=MAX_POSITION, required=False)
-    settled = serializers.ChoiceField(choices=["true", "false"], required=False)
+    # Empty (as an HTML form sends it) is the same as absent.
+    settled = serializers.ChoiceField(choices=["true", "false"], required=False, allow_blank=True)
 
 
 def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
