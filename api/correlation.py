@@ -29,7 +29,7 @@ def correlation_id(request: HttpRequest) -> str:
     resolved = getattr(django_request, "correlation_id", None)
     if resolved is None:
         resolved = resolve_correlation_id(django_request)
-        django_request.correlation_id = resolved
+        setattr(django_request, "correlation_id", resolved)  # noqa: B010  (HttpRequest declares no such field)
     return resolved
 
 

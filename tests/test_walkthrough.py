@@ -32,12 +32,15 @@ SENTINEL = "@@walkthrough-step@@"
 def walkthrough_block() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Walkthrough with curl", 1)[1]
-    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    found = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert found is not None, "the walkthrough has no ```sh block"
+    return found.group(1)
 
 
 def steps(block: str) -> list[tuple[str, str | None]]:
     """(shell text, the expectation after it or None), in order."""
-    found, lines = [], []
+    found: list[tuple[str, str | None]] = []
+    lines: list[str] = []
     for line in block.splitlines():
         if line.startswith("# {"):
             found.append(("\n".join(lines), line[2:]))
