@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.api.helpers import command, new_id, project, register_customer
 
@@ -115,3 +116,23 @@ def test_settled_answers_once_the_saga_has_confirmed_the_order(api, settings):
     project()
     settled = api.get(f"/api/orders/{order}/?min_position={position}&settled=true")
     assert settled.status_code == 200 and settled.json()["status"] == "confirmed"
+
+
+def test_a_repeated_ordering_is_a_400_not_its_last_value(api):
+    response = api.get("/api/orders/?ordering=-total&ordering=placed_at")
+    assert response.status_code == 400
+    assert "commas" in str(response.json())
+    assert api.get("/api/orders/?ordering=-total,placed_at").status_code == 200
+
+
+def test_the_token_endpoint_takes_json_only_and_declares_no_security(api, user):
+    schema = schema_of(api)
+    operation = schema["paths"]["/api/auth/token/"]["post"]
+    assert list(operation["requestBody"]["content"]) == ["application/json"]
+    assert operation.get("security", schema.get("security")) in (None, [], [{}])  # none, not token/cookie
+    user.set_password("pw-for-the-token")
+    user.save()
+    form = APIClient().post("/api/auth/token/", {"username": user.username, "password": "pw-for-the-token"})
+    assert form.status_code == 415
+    body = {"username": user.username, "password": "pw-for-the-token"}
+    assert APIClient().post("/api/auth/token/", body, format="json").status_code == 200
