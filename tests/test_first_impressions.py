@@ -136,3 +136,9 @@ def test_the_token_endpoint_takes_json_only_and_declares_no_security(api, user):
     assert form.status_code == 415
     body = {"username": user.username, "password": "pw-for-the-token"}
     assert APIClient().post("/api/auth/token/", body, format="json").status_code == 200
+
+
+def test_fields_always_present_in_answers_are_required_in_the_schema(api):
+    components = schema_of(api)["components"]["schemas"]
+    for name, field in [("ProductStock", "on_hand"), ("OrderSummary", "total"), ("CustomerView", "order_count")]:
+        assert field in components[name]["required"], (name, field)
