@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-bench.txt | cksum | cut -d' ' -f1)
+# Two stamps: `make run` installs the runtime requirements only; `make install` (and so
+# `make test`, `make lint`, `make bench`) adds the test and bench ones and the browsers.
+RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-all-$(shell cat requirements.txt requirements-test.txt requirements-bench.txt | cksum | cut -d' ' -f1)
 
 # The suite runs against the real PostgreSQL and Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs
@@ -15,23 +18,33 @@ TEST_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cqrs_read
 TEST_PAIR_READ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5433/cqrs_read
 TEST_PAIR_REPLICA_URLS ?= postgres://postgres@127.0.0.1:5434/cqrs_read
 
-.PHONY: install run test lint format bench soak clean
+.PHONY: install install-run run test lint format bench soak clean
 
 install: $(STAMP)
 	@bash scripts/install-chromium.sh  # the admin's browser test drives Debian's chromium
 	@bash scripts/install-nginx.sh  # the reverse-proxy test runs Debian's nginx with deploy/nginx/
 
-# requirements-bench.txt too: the suite runs a quick benchmark to keep the harness working.
-$(STAMP): requirements.txt requirements-bench.txt
+# What `make run` needs: requirements.txt only, no browser, no nginx.
+install-run: $(RUN_STAMP)
+
+$(RUN_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-bench.txt
-	rm -f $(VENV)/.installed-*
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-run-*
 	touch $@
+
+# requirements-bench.txt too: the suite runs a quick benchmark to keep the harness working.
+$(STAMP): requirements.txt requirements-test.txt requirements-bench.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-test.txt -r requirements-bench.txt
+	rm -f $(VENV)/.installed-all-* $(VENV)/.installed-run-*
+	touch $@ $(RUN_STAMP)
 
 # The service on http://127.0.0.1:8000 plus a Celery worker (with beat). With no
 # DATABASE_URL / CELERY_BROKER_URL set: a SQLite file and a filesystem broker under var/.
-run: install
+run: install-run
 	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
 	if [ -n "$$READ_DATABASE_URL" ]; then DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput --database read; fi
 	DEBUG=$${DEBUG-1} $(PY) -m celery -A config worker --beat --loglevel=info --concurrency=1 \

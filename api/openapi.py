@@ -15,9 +15,10 @@ from drf_spectacular.plumbing import build_array_type, build_basic_type, build_p
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
+from rest_framework.serializers import ModelSerializer
 
 from api.errors import ErrorSerializer, InvalidInputErrorSerializer
-from api.serializers import StrictSerializer
+from api.serializers import MoneyField, StrictSerializer
 
 # The shared statuses and what each means for any endpoint; a view group may say it more
 # precisely (`commands_app.api.schema` does for the commands) and reuse the rest from here.
@@ -55,6 +56,19 @@ class ProjectAutoSchema(AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False  # an unknown field is a 400, so say so
+        if direction == "response" and isinstance(serializer, ModelSerializer) and schema.get("properties"):
+            # A read model's serializer renders every field it has (null when there is no value),
+            # so each is present in every answer: required, for a generated client's typed model.
+            # (Error bodies are not ModelSerializers: some of their fields are left out.)
+            schema["required"] = list(schema["properties"])
+        return schema
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> dict:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, MoneyField) and field.pattern is not None:
+            # drf-spectacular's decimal pattern admits "-", "" and negatives; state the real one.
+            schema["pattern"] = field.pattern
+            schema["example"] = field.example
         return schema
 
     def allow_empty_query_values(self, operation: dict) -> None:

@@ -5,6 +5,7 @@ into `"5"`, an unknown body field is silently dropped); a request body built fro
 says exactly what it accepts, and the schema says so too (`api.openapi`).
 """
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -40,13 +41,28 @@ class StrictCharField(serializers.CharField):
 
 
 class MoneyField(serializers.DecimalField):
-    """An amount as a JSON string ("12.50"): a JSON number may already have lost its exactness."""
+    """An amount as a JSON string ("12.50"): a JSON number may already have lost its exactness.
 
-    default_error_messages = {"not_a_string": 'Give the amount as a string, such as "12.50".'}
+    `pattern` (a regular expression the whole string must match) is checked before the
+    decimal is parsed and is the pattern the schema states, so a generated client and the
+    server agree on exactly which strings are amounts; `example` is the schema's example.
+    """
+
+    default_error_messages = {
+        "not_a_string": 'Give the amount as a string, such as "12.50".',
+        "bad_format": "Give the amount as digits with at most {places} after a point, such as {example}.",
+    }
+
+    def __init__(self, *, pattern: str | None = None, example: str = "12.50", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pattern = pattern
+        self.example = example
 
     def to_internal_value(self, data: Any):
         if not isinstance(data, str):
             self.fail("not_a_string")
+        if self.pattern is not None and re.fullmatch(self.pattern, data) is None:
+            self.fail("bad_format", places=self.decimal_places, example=f'"{self.example}"')
         return super().to_internal_value(data)
 
 

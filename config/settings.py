@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost of ours: every answer, even a refused one, carries X-Correlation-ID.
+    "api.correlation.CorrelationIdMiddleware",
     # Before anything reads the request: too large a body or a NUL in the URL ends it here.
     "api.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -306,6 +308,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Fanout exchanges (worker control, `celery inspect`) default to ./control in the cwd.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folder once a second by default, and a saga's chain is several
+        # tasks in a row: 3-9 s before an order was confirmed. 50 ms costs a few stat calls.
+        "polling_interval": float(os.environ.get("FILESYSTEM_BROKER_POLL_SECONDS", "0.05")),
     }
 elif os.environ.get("CELERY_KEY_PREFIX"):
     # Lets a test run (or a tenant) keep its Redis keys apart and delete them afterwards.
@@ -374,7 +379,7 @@ LOGGING = {
 # from drf-spectacular-sidecar (served by WhiteNoise, no CDN). Both need a login, like
 # everything else under /api/.
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Orders and customers (event-sourced CQRS)",
+    "TITLE": "Customers, orders and products (event-sourced CQRS)",
     "DESCRIPTION": (
         "Commands are `POST /api/commands/<name>/`; each answers with the position of its last "
         "event. Queries read the projected read models; `/api/events/` reads the log itself. "

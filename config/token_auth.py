@@ -12,12 +12,21 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.parsers import BoundedJSONParser
 from config.login_lockout import LoginLockedOut
 from config.throttling import UserScopeRateThrottle
 
 
 class ThrottledObtainAuthToken(ObtainAuthToken):
-    """Username and password in, token out; over the `auth` rate or locked out, 429 with `Retry-After`."""
+    """Username and password in, token out; over the `auth` rate or locked out, 429 with `Retry-After`.
+
+    A JSON body only (a form or multipart one is a 415), and no authentication: the schema then
+    states one request body and no security, which a generated client can call (DRF's view
+    declares three bodies and token/cookie security, and such a client sent all three at once).
+    """
+
+    parser_classes = [BoundedJSONParser]
+    authentication_classes = []
 
     throttle_classes = [UserScopeRateThrottle]
     throttle_scope = "auth"

@@ -8,6 +8,9 @@ from config.health import healthz
 from config.metrics import metrics
 from config.token_auth import ThrottledObtainAuthToken
 
+# The admin's "View site" link: the API's interactive docs (there is no page at /).
+admin.site.site_url = "/api/docs/"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),

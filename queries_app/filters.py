@@ -95,9 +95,17 @@ class ProductStockFilter(django_filters.FilterSet):
 
 
 class StrictOrderingFilter(OrderingFilter):
-    """DRF's `?ordering=`, but an unknown field is a 400 naming it, not silently the default order."""
+    """DRF's `?ordering=`, but an unknown field is a 400 naming it, not silently the default order.
+
+    So is a repeated `ordering` (`?ordering=-total&ordering=placed_at`), which DRF would
+    silently read as its last value: several keys are one comma-separated `ordering`.
+    """
 
     def get_ordering(self, request: Request, queryset: QuerySet, view) -> Sequence[str] | None:
+        if len(request.query_params.getlist(self.ordering_param)) > 1:
+            raise ValidationError(
+                {self.ordering_param: ["Give `ordering` once; for several keys, separate them with commas."]}
+            )
         given = request.query_params.get(self.ordering_param)
         if given:
             valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}

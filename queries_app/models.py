@@ -56,6 +56,7 @@ class OrderSummary(models.Model):
     version = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name_plural = "order summaries"
         ordering = ["-placed_at", "id"]
         indexes = [
             models.Index(fields=["status", "-placed_at"]),

@@ -39,6 +39,16 @@ MIN_POSITION_PARAMETER = OpenApiParameter(
     ),
 )
 
+SETTLED_PARAMETER = OpenApiParameter(
+    "settled",
+    {"type": "string", "enum": ["true", "false"]},
+    description=(
+        "`true`: answer only once the sagas have acted on the log up to `min_position` (or, without it, "
+        "up to now) and this endpoint's projections have read what they wrote: an order placed at "
+        "`min_position` is then confirmed or cancelled. 503 with Retry-After if not within the timeout."
+    ),
+)
+
 
 class ProjectionBehind(APIException):
     """503: a projection has not reached the requested position in time. DRF sends `wait` as Retry-After."""
@@ -62,6 +72,8 @@ class PositionField(serializers.IntegerField):
 
 class MinPositionSerializer(serializers.Serializer):
     min_position = PositionField(min_value=0, max_value=MAX_POSITION, required=False)
+    # Empty (as an HTML form sends it) is the same as absent.
+    settled = serializers.ChoiceField(choices=["true", "false"], required=False, allow_blank=True)
 
 
 def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
@@ -69,11 +81,15 @@ def projection_positions(names: tuple[str, ...]) -> dict[str, int]:
     return {name: found.get(name, 0) for name in names}
 
 
+def log_head() -> int:
+    return Event.objects.order_by("-position").values_list("position", flat=True).first() or 0
+
+
 def refuse_positions_past_the_log(min_position: int) -> None:
     """400 for a position no command has returned yet: waiting could only end in a misleading 503."""
     if min_position == 0:
         return
-    last = Event.objects.order_by("-position").values_list("position", flat=True).first() or 0
+    last = log_head()
     if min_position > last:
         raise ValidationError(
             {"min_position": [f"Position {min_position} is past the end of the log (last position {last})."]}
@@ -110,15 +126,27 @@ class ReadYourWritesMixin(_MixedInto):
     """For read-only views over read models; set `projections` to the subscribers that fill them."""
 
     projections: ClassVar[tuple[str, ...]] = ()
+    # The process managers (sagas) whose commands `?settled=true` waits for.
+    processes: ClassVar[tuple[str, ...]] = ()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authenticated first: strangers wait for nothing
         params = MinPositionSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         min_position = params.validated_data.get("min_position")
+        settled = params.validated_data.get("settled") == "true"
         if min_position is not None:
             refuse_positions_past_the_log(min_position)
         started = time.monotonic()
+        if settled:
+            # First the sagas act on the log up to the target (their commands commit before
+            # their checkpoint moves, on the read primary); then the answer waits for the
+            # projections to read up to what they wrote, like any `min_position`.
+            target = log_head() if min_position is None else min_position
+            if self.processes:
+                wait_for_projections(self.processes, target, settings.READ_YOUR_WRITES_TIMEOUT_SECONDS)
+                target = log_head()
+            min_position = target
         # A replica that has the position answers from its own replicated checkpoints
         # (eventstore.replicas); otherwise the read primary does, waiting as long as is left.
         reader = choose_reader(self.projections, min_position)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from eventstore.operations import subscriber_statuses
 from queries_app.filters import CustomerViewFilter, OrderSummaryFilter, ProductStockFilter
 from queries_app.models import CustomerView, OrderSummary, ProductStock
-from queries_app.read_your_writes import MIN_POSITION_PARAMETER, ReadYourWritesMixin
+from queries_app.read_your_writes import MIN_POSITION_PARAMETER, SETTLED_PARAMETER, ReadYourWritesMixin
 from queries_app.serializers import (
     CustomerViewSerializer,
     OrderSummarySerializer,
@@ -19,9 +19,13 @@ from queries_app.serializers import (
     ProjectionStatusSerializer,
 )
 
+# The saga's checkpoint name (commands_app.domain.fulfilment.OrderFulfilment.name): what
+# `?settled=true` waits for before it waits for the projections.
+ORDER_SAGA = ("order_fulfilment",)
+
 read_your_writes_schema = extend_schema_view(
-    list=extend_schema(parameters=[MIN_POSITION_PARAMETER]),
-    retrieve=extend_schema(parameters=[MIN_POSITION_PARAMETER]),
+    list=extend_schema(parameters=[MIN_POSITION_PARAMETER, SETTLED_PARAMETER]),
+    retrieve=extend_schema(parameters=[MIN_POSITION_PARAMETER, SETTLED_PARAMETER]),
 )
 
 
@@ -30,6 +34,7 @@ class CustomerViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Customers with their order count and total spent."""
 
     projections = ("customer_view",)
+    processes = ORDER_SAGA
     queryset = CustomerView.objects.all()
     serializer_class = CustomerViewSerializer
     filterset_class = CustomerViewFilter
@@ -42,6 +47,7 @@ class OrderSummaryViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Orders, denormalized: customer name, item count, total, lines."""
 
     projections = ("order_summary",)
+    processes = ORDER_SAGA
     queryset = OrderSummary.objects.prefetch_related("lines")
     serializer_class = OrderSummarySerializer
     filterset_class = OrderSummaryFilter
@@ -54,6 +60,7 @@ class ProductStockViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Products with their stock: on hand, reserved for orders, available to sell."""
 
     projections = ("product_stock",)
+    processes = ORDER_SAGA
     queryset = ProductStock.objects.all()
     serializer_class = ProductStockSerializer
     filterset_class = ProductStockFilter

@@ -21,7 +21,13 @@ def money_field(**kwargs: Any) -> MoneyField:
         decimal_places=limits.PRICE_DECIMAL_PLACES,
         min_value=limits.MIN_PRICE,
         max_value=limits.MAX_PRICE,
-        **{"help_text": 'A decimal as a string ("12.50"), so it stays exact.', **kwargs},
+        **{
+            "help_text": 'A decimal as a string ("12.50"), so it stays exact: 0 to 1000000, '
+            "at most two decimal places.",
+            "pattern": f"^{limits.PRICE_PATTERN}$",
+            "example": "1.50",
+            **kwargs,
+        },
     )
 
 

@@ -1,7 +1,6 @@
 """The command endpoints: parse the body, dispatch on the bus, answer with what happened."""
 
 import dataclasses
-import uuid
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
@@ -10,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.correlation import CORRELATION_HEADER, correlation_id
 from api.parsers import BoundedJSONParser
 from commands_app.api.permissions import CanSendCommands
 from commands_app.api.serializers import CommandResultSerializer, CommandSerializer
@@ -18,16 +18,7 @@ from commands_app.framework.errors import CommandInvalid
 from commands_app.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, request_fingerprint
 from commands_app.wiring import command_bus
 
-CORRELATION_HEADER = "X-Correlation-ID"
 REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-def correlation_id(request: Request) -> str:
-    """The client's correlation id when it is a sane token, else a new one."""
-    given = request.headers.get(CORRELATION_HEADER, "").strip()
-    if given and len(given) <= 100 and given.isprintable():
-        return given
-    return str(uuid.uuid4())
 
 
 def idempotency_key(request: Request, command_type: str) -> IdempotencyKey | None:

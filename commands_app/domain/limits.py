@@ -7,6 +7,9 @@ MAX_QUANTITY = 1_000_000
 MIN_PRICE = Decimal("0")
 MAX_PRICE = Decimal("1000000")
 PRICE_DECIMAL_PLACES = 2
+# Exactly the amount strings the API takes, 0 to MAX_PRICE with at most two decimal places
+# (no sign, exponent, spaces or leading point); the schema states it, the serializer checks it.
+PRICE_PATTERN = r"(?:[0-9]{1,6}(?:\.[0-9]{1,2})?|1000000(?:\.0{1,2})?)"
 MAX_SKU_LENGTH = 64
 # A sku is a path segment of /api/products/<sku>/ and /api/streams/product:<sku>/, so only
 # characters that need no encoding there, and never "." or ".." (which clients resolve away).

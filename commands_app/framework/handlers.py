@@ -62,7 +62,8 @@ class AggregateHandler:
             return self.execute_and_save(aggregate, command, context)
         except ConcurrencyError as error:
             name = self.aggregate_type.__name__.lower()
-            raise AggregateAlreadyExists(f"A {name} with id {aggregate.id} already exists.") from error
+            article = "An" if name[:1] in "aeiou" else "A"
+            raise AggregateAlreadyExists(f"{article} {name} with id {aggregate.id} already exists.") from error
 
     def execute_and_save(self, aggregate: Aggregate, command: Command, context: CommandContext) -> CommandResult:
         also_changed = self.execute(aggregate, command, self.repository) or ()
