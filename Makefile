@@ -36,7 +36,8 @@ run: install
 
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret}
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret} \
+	DATA_KEY_MASTER=$${DATA_KEY_MASTER:-dGVzdC1vbmx5LWRhdGEta2V5LW1hc3Rlci0zMmJ5dGU=}
 
 # The suite with one database, then the `integration` tests again with a separate read
 # database (docs/read-database.md). Exit status 5: ARGS selected no integration test.

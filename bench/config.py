@@ -1,6 +1,7 @@
 """Command-line knobs and the names of everything the run creates (databases, key prefix)."""
 
 import argparse
+import base64
 import os
 import secrets
 import uuid
@@ -29,6 +30,7 @@ class BenchConfig:
     redis_url: str = "redis://127.0.0.1:6379/0"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(40))
+    data_key_master: str = field(default_factory=lambda: base64.b64encode(secrets.token_bytes(32)).decode())
 
     @property
     def db_ours(self) -> str:

@@ -33,6 +33,7 @@ from psycopg.types.json import Jsonb
 
 from eventstore.db import hot_cursor
 from eventstore.models import Event
+from eventstore.personal.sealing import open_one, open_rows
 from eventstore.upcasting import Upcasters, registered_upcasters
 from eventstore.wakeups import request_wake_up
 
@@ -138,6 +139,7 @@ class RecordedEvent:
 
     @classmethod
     def from_row(cls, row: Event) -> "RecordedEvent":
+        """The row as stored, with its sealed personal fields opened (not upcast)."""
         return cls(
             position=row.position,
             event_id=row.event_id,
@@ -146,7 +148,7 @@ class RecordedEvent:
             version=row.version,
             event_type=row.event_type,
             schema_version=row.schema_version,
-            data=row.data,
+            data=open_one(row.data),
             metadata=row.metadata,
             recorded_at=row.recorded_at,
         )
@@ -159,6 +161,11 @@ class RecordedEvent:
             return cls(*values)
         schema_version, data = upcasters.upcast(event_type, values[6], values[7])
         return cls(*values[:6], schema_version, data, *values[8:])
+
+
+# Sealed personal fields (`eventstore.personal`) are opened before upcasting, so upcasters
+# and every reader see the plain shape, with forgotten fields as None.
+DATA_COLUMN = RecordedEvent.COLUMNS.index("data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +378,7 @@ class EventStore:
         if recorded_until is not None:
             rows = rows.filter(recorded_at__lte=recorded_until)
         upcasters = registered_upcasters()
-        values = rows.order_by("version").values_list(*RecordedEvent.COLUMNS)
+        values = open_rows(list(rows.order_by("version").values_list(*RecordedEvent.COLUMNS)), DATA_COLUMN)
         return [RecordedEvent.from_values(row, upcasters) for row in values]
 
     def read_all(
@@ -381,7 +388,7 @@ class EventStore:
         rows = Event.objects.using(self.using).filter(position__gt=after_position)
         if event_types is not None:
             rows = rows.filter(event_type__in=event_types)
-        rows = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
+        rows = open_rows(list(rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]), DATA_COLUMN)
         upcasters = registered_upcasters()
         return [RecordedEvent.from_values(values, upcasters) for values in rows]
 

@@ -65,6 +65,14 @@ class RegisterCustomerSerializer(CommandSerializer):
     email = serializers.EmailField(max_length=limits.MAX_EMAIL_LENGTH)
 
 
+class ForgetCustomerSerializer(CommandSerializer):
+    """Needs `commands_app.forget_subjects`; `send_commands` does not grant it."""
+
+    command_class = c.ForgetCustomer
+    required_permission = "commands_app.forget_subjects"
+    customer_id = serializers.UUIDField()
+
+
 class UpdateCustomerSerializer(CommandSerializer):
     command_class = c.UpdateCustomer
     customer_id = serializers.UUIDField()
@@ -143,6 +151,7 @@ class RestockProductSerializer(CommandSerializer):
 COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
     RegisterCustomerSerializer,
     UpdateCustomerSerializer,
+    ForgetCustomerSerializer,
     PlaceOrderSerializer,
     AddItemSerializer,
     RemoveItemSerializer,

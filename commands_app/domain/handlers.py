@@ -12,9 +12,28 @@ from commands_app.framework.repository import AggregateRepository
 
 def place_order(order: Order, command: c.PlaceOrder, repository: AggregateRepository) -> None:
     # The write side decides from the event store only, never from a read model.
-    if not repository.load(Customer, command.customer_id).exists:
+    customer = repository.load(Customer, command.customer_id)
+    if not customer.exists:
         raise DomainError(f"No customer with id {command.customer_id}; register the customer first.")
+    customer.check_not_forgotten()
     order.place(command.customer_id, command.items)
+
+
+def forget_customer(customer: Customer, command: c.ForgetCustomer, repository: AggregateRepository) -> None:
+    """Destroy the customer's key and record it; forgetting a forgotten customer writes nothing (200)."""
+    if not customer.forget():
+        return
+    # Same transaction as the CustomerForgotten event: a conflict rolls the key's deletion back too.
+    repository.forget_subject(customer.id)
+    release_personal_reservations(customer.id)
+
+
+def release_personal_reservations(customer_id: str) -> None:
+    """Hook: free whatever else holds the customer's personal data on the write side.
+
+    TODO(#15): release the customer's unique-email reservation here, so the address can be
+    registered again and the reservation row no longer holds it.
+    """
 
 
 def hold_of(product: Product, command: c.OrderStockCommand, repository: AggregateRepository) -> StockHold:
@@ -48,6 +67,7 @@ def register_domain_handlers(bus: CommandBus, repository: AggregateRepository) -
 
     bus.register(c.RegisterCustomer, handler(Customer, lambda a, cmd, _: a.register(cmd.name, cmd.email), creates=True))
     bus.register(c.UpdateCustomer, handler(Customer, lambda a, cmd, _: a.update(cmd.name, cmd.email)))
+    bus.register(c.ForgetCustomer, handler(Customer, forget_customer))
     bus.register(c.PlaceOrder, handler(Order, place_order, creates=True))
     bus.register(c.AddItem, handler(Order, lambda a, cmd, _: a.add_item(cmd.sku, cmd.quantity, cmd.unit_price)))
     bus.register(c.RemoveItem, handler(Order, lambda a, cmd, _: a.remove_item(cmd.sku)))
