@@ -40,7 +40,6 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
 
-
 def local_data_key_master(path: Path) -> str:
     """DEBUG only: the master key of this checkout, made once under var/ (never for production)."""
     if not path.exists():

@@ -23,7 +23,9 @@ FORGET_SUBJECTS = "commands_app.forget_subjects"
 
 
 class CanExportSubjects(BasePermission):
-    message = f"You do not have permission to export a customer's personal data (missing permission `{FORGET_SUBJECTS}`)."
+    message = (
+        f"You do not have permission to export a customer's personal data (missing permission `{FORGET_SUBJECTS}`)."
+    )
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user

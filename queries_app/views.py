@@ -4,7 +4,6 @@ import dataclasses
 import uuid
 
 from django.utils import timezone
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action

@@ -71,7 +71,10 @@ def test_debug_is_off_unless_asked_for(tmp_path):
 
 def test_without_a_master_key_the_service_refuses_to_start(tmp_path):
     # Never a silent fallback to plain text: personal data has no key to be sealed with.
-    env = {**{k: v for k, v in PRODUCTION_ENV.items() if k != "DATA_KEY_MASTER"}, "SECRET_KEY": secrets.token_urlsafe(50)}
+    env = {
+        **{k: v for k, v in PRODUCTION_ENV.items() if k != "DATA_KEY_MASTER"},
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
     run = run_django(["manage.py", "check"], env, tmp_path)
     assert run.returncode != 0
     assert "DATA_KEY_MASTER is not set" in run.stderr

@@ -4,14 +4,21 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commands_app', '0003_command_senders_group'),
+        ("commands_app", "0003_command_senders_group"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='commandaccess',
-            options={'default_permissions': (), 'managed': False, 'permissions': [('send_commands', 'Can send commands'), ('forget_subjects', 'Can forget customers and export their personal data')], 'verbose_name': 'command access'},
+            name="commandaccess",
+            options={
+                "default_permissions": (),
+                "managed": False,
+                "permissions": [
+                    ("send_commands", "Can send commands"),
+                    ("forget_subjects", "Can forget customers and export their personal data"),
+                ],
+                "verbose_name": "command access",
+            },
         ),
     ]

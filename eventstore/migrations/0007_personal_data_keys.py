@@ -5,22 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('eventstore', '0006_event_numbered_at_commit'),
+        ("eventstore", "0006_event_numbered_at_commit"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataKey',
+            name="DataKey",
             fields=[
-                ('subject', models.CharField(max_length=200, primary_key=True, serialize=False)),
-                ('wrapped_key', models.BinaryField()),
-                ('master_key_id', models.CharField(max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("subject", models.CharField(max_length=200, primary_key=True, serialize=False)),
+                ("wrapped_key", models.BinaryField()),
+                ("master_key_id", models.CharField(max_length=16)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'data key',
+                "verbose_name": "data key",
             },
         ),
     ]

@@ -115,7 +115,9 @@ def unwrap(masters: tuple[MasterKey, ...], subject: str, wrapped: bytes, master_
             try:
                 return cipher.open_sealed(master.key, bytes(wrapped), subject.encode())
             except cipher.InvalidTag:
-                raise KeyUnusable(f"The data key of {subject} is damaged: it does not open with its master key.") from None
+                raise KeyUnusable(
+                    f"The data key of {subject} is damaged: it does not open with its master key."
+                ) from None
     raise KeyUnusable(
         f"The data key of {subject} was wrapped by master key {master_key_id}, which is not configured: "
         "set DATA_KEY_MASTER to that key (or, while rotating, DATA_KEY_MASTER_PREVIOUS)."

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('queries_app', '0003_product_stock_and_confirmed_status'),
+        ("queries_app", "0003_product_stock_and_confirmed_status"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customerview',
-            name='forgotten',
+            model_name="customerview",
+            name="forgotten",
             field=models.BooleanField(default=False),
         ),
     ]
