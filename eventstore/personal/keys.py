@@ -182,18 +182,21 @@ class TableKeyStore:
         return masters
 
     def _check_master(self, masters: tuple[MasterKey, ...]) -> None:
-        row = DataKey.objects.using(self.using).filter(subject=MASTER_CHECK_SUBJECT).first()
+        rows = DataKey.objects.using(self.using)
+        row = rows.filter(subject=MASTER_CHECK_SUBJECT).first()
         if row is None:
-            # The first use of an empty table: the configured key becomes its master.
-            self._insert(MASTER_CHECK_SUBJECT, masters[0], MASTER_CHECK_PLAINTEXT)
-            return
+            # No check row yet (or its first transaction rolled back): any stored key says which master is right.
+            row = rows.order_by("created_at").first()
+            if row is None:  # the first use of an empty table: the configured key becomes its master
+                self._insert(MASTER_CHECK_SUBJECT, masters[0], MASTER_CHECK_PLAINTEXT)
+                return
         known = {master.key_id for master in masters}
         if row.master_key_id not in known:
             raise KeyUnusable(
                 f"DATA_KEY_MASTER is not the master key of the stored data keys (id {row.master_key_id}, "
                 f"configured: {', '.join(sorted(known))}). Set the right DATA_KEY_MASTER; nothing was written."
             )
-        unwrap(masters, MASTER_CHECK_SUBJECT, row.wrapped_key, row.master_key_id)
+        unwrap(masters, row.subject, row.wrapped_key, row.master_key_id)
 
     def _insert(self, subject: str, master: MasterKey, key: bytes) -> bool:
         with connections[self.using].cursor() as cursor:
