@@ -83,7 +83,7 @@ class AggregateRepository:
         data = self.registry.serialize(event)
         personal = self.registry.personal_fields(event_type)
         if personal:  # the aggregate is the subject whose data these fields are
-            data = seal_fields(data, personal, aggregate.id)
+            data = seal_fields(data, personal, aggregate.id, new_subject=aggregate.version == 0)
         return NewEvent(
             event_type=event_type,
             data=data,

@@ -56,8 +56,12 @@ class DataKey(models.Model):
 class KeyStore(Protocol):
     """Where subjects' data keys live. Implement these three to put them in a KMS."""
 
-    def key_for_writing(self, subject: str) -> bytes:
-        """The subject's data key, created when it has none."""
+    def key_for_writing(self, subject: str, *, new: bool = False) -> bytes:
+        """The subject's data key, created when it has none.
+
+        `new=True`: the caller is creating the subject (its stream's first append), so it
+        can have no key yet; a store may then skip looking for one.
+        """
 
     def keys_for_reading(self, subjects: Collection[str]) -> dict[str, bytes]:
         """The data keys of those subjects that have one; a forgotten subject is absent."""
@@ -158,6 +162,10 @@ class KeyCache:
 
 
 TABLE = DataKey._meta.db_table
+# A new subject's key, sent in the same round trip as its stream's first append
+# (`EventStore.append`); a key already there aborts the append, as the stream must be new too.
+INSERT_NEW_SQL = f"INSERT INTO {TABLE} (subject, wrapped_key, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
+PENDING_KEYS = "eventstore_pending_data_keys"
 INSERT_SQL = (
     f"INSERT INTO {TABLE} (subject, wrapped_key, master_key_id, created_at) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (subject) DO NOTHING RETURNING subject"
@@ -207,11 +215,19 @@ class TableKeyStore:
         # Only once committed: a key of a rolled-back transaction must never seal anything.
         transaction.on_commit(partial(self.cache.put, subject, key), using=self.using)
 
-    def key_for_writing(self, subject: str) -> bytes:
+    def key_for_writing(self, subject: str, *, new: bool = False) -> bytes:
         key = self.cache.get(subject)
         if key is not None:
             return key
         masters = self.masters()
+        if new:
+            # No look-up and no INSERT of its own: the key row travels with the stream's first append.
+            pending = connections[self.using].__dict__.setdefault(PENDING_KEYS, {})
+            if subject not in pending:
+                key = cipher.new_key()
+                pending[subject] = (key, wrap(masters[0], subject, key), masters[0].key_id)
+                self._remember(subject, key)
+            return pending[subject][0]
         key = cipher.new_key()
         if not self._insert(subject, masters[0], key):  # the subject has a key already
             key = self.keys_for_reading([subject])[subject]
@@ -254,3 +270,16 @@ def key_store() -> KeyStore:
     """The key store named in `settings.EVENTSTORE_KEY_STORE` (one per process)."""
     path = getattr(settings, "EVENTSTORE_KEY_STORE", "eventstore.personal.keys.TableKeyStore")
     return import_string(path)()
+
+
+def take_pending_keys(connection, stream_id: str) -> list[list]:  # noqa: ANN001 - a Django connection
+    """The INSERT parameters of the new key of the stream being appended, if one is pending.
+
+    Every pending key is taken: one of another stream (its command failed before its append)
+    must never be written with someone else's events.
+    """
+    pending = connection.__dict__.pop(PENDING_KEYS, None)
+    if not pending or stream_id not in pending:
+        return []
+    _, wrapped, master_key_id = pending[stream_id]
+    return [[stream_id, wrapped, master_key_id, timezone.now()]]

@@ -30,12 +30,14 @@ def is_sealed(data: object) -> bool:
     return type(data) is dict and PERSONAL in data
 
 
-def seal_fields(data: dict, fields: Collection[str], subject: str, store: KeyStore | None = None) -> dict:
-    """`data` with `fields` sealed under `subject`'s key (created on first use)."""
+def seal_fields(
+    data: dict, fields: Collection[str], subject: str, *, new_subject: bool = False, store: KeyStore | None = None
+) -> dict:
+    """`data` with `fields` sealed under `subject`'s key (created on first use; `new_subject`: see `KeyStore`)."""
     present = [name for name in fields if name in data]
     if not present:
         return data
-    key = (store or key_store()).key_for_writing(subject)
+    key = (store or key_store()).key_for_writing(subject, new=new_subject)
     plaintext = orjson.dumps({name: data[name] for name in present})
     sealed = cipher.seal(key, plaintext, subject.encode())
     opened = {name: value for name, value in data.items() if name not in present}
