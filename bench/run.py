@@ -124,6 +124,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
         row8_queries,
         row9_reserve_open_orders,
         row10_bulk_append,
+        row11_personal_data,
     )
 
     config, rows = bench.config, []
@@ -138,6 +139,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
     row1 = row1_new_aggregate.run(bench)
     rows += [row1, row2_existing_aggregate.run(bench), *row3_many_clients.run(bench, row1)]
     rows.append(row10_bulk_append.run(bench))
+    rows.append(row11_personal_data.run(bench))
     bench.pool.close()
     bench.pool = None
     rows.append(row4_load.run(bench))
