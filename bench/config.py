@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 # Rows that build their own data and need no other row's services (`--only`).
-STANDALONE_ROWS = {"9"}
+STANDALONE_ROWS = {"9", "11"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument("--seconds", type=float, help="length of one trial, default 4")
     parser.add_argument("--trials", type=int, help="trials per figure (at least 3), default 3")
     parser.add_argument("--clients", help="client counts of row 3, comma separated, default 4,8")
-    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 9)")
+    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 9, 11)")
     args = parser.parse_args(argv)
     only = tuple(row.strip() for row in args.only.split(",")) if args.only else ()
     if not set(only) <= STANDALONE_ROWS:

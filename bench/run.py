@@ -105,9 +105,9 @@ def top_up_orders(bench: Bench) -> None:
 
 def standalone_rows() -> dict:
     """Rows that build their own data and need no other row's services: `--only` runs just these."""
-    from bench.rows import row9_reserve_open_orders
+    from bench.rows import row9_reserve_open_orders, row11_personal_data
 
-    return {"9": row9_reserve_open_orders.run}
+    return {"9": row9_reserve_open_orders.run, "11": row11_personal_data.run}
 
 
 def run_rows(bench: Bench) -> list[RowResult]:

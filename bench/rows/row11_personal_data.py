@@ -2,13 +2,27 @@
 (AES-256-GCM under the customer's own key, the key row written with the event) against the same
 command with sealing switched off, one client, alternating trials."""
 
+from bench import services
+from bench.clients import ClientPool
 from bench.context import Bench
 from bench.report import RowResult, fmt
 from bench.stats import alternate, median, ratio
 
 
 def run(bench: Bench) -> RowResult:
-    pool, trials = bench.pool, bench.config.trials
+    """With the shared client pool of the in-process rows, or (`--only 11`) a pool of its own."""
+    if bench.pool is not None:
+        return measure(bench, bench.pool)
+    env = services.service_env(bench.config, "config.settings", "inproc")
+    pool = ClientPool(bench.config, env, str(bench.log_dir / "clients.log"), size=1)
+    try:
+        return measure(bench, pool)
+    finally:
+        pool.close()
+
+
+def measure(bench: Bench, pool: ClientPool) -> RowResult:
+    trials = bench.config.trials
     bench.say("row 11: register-customer, personal fields sealed / plain, 1 client")
     res = alternate(
         trials,
