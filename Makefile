@@ -54,7 +54,8 @@ run: install-run
 
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret}
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret} \
+	DATA_KEY_MASTER=$${DATA_KEY_MASTER:-dGVzdC1vbmx5LWRhdGEta2V5LW1hc3Rlci0zMmJ5dGU=}
 
 # The suite with one database, then the `integration` tests again with a separate read
 # database and its replica (docs/read-database.md); a READ_DATABASE_URL of your own (and
@@ -72,12 +73,13 @@ test: install
 
 # ruff, the import contracts in pyproject.toml ([tool.importlinter]; docs/architecture.md),
 # then mypy ([tool.mypy]: strict on eventstore/ and commands_app/framework/). The Django
-# plugin imports the settings, which need a SECRET_KEY.
+# plugin imports the settings, which need a SECRET_KEY and a DATA_KEY_MASTER (any will do).
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
-	SECRET_KEY=$${SECRET_KEY:-lint-only} $(PY) -m mypy .
+	SECRET_KEY=$${SECRET_KEY:-lint-only} DATA_KEY_MASTER=$${DATA_KEY_MASTER:-dGVzdC1vbmx5LWRhdGEta2V5LW1hc3Rlci0zMmJ5dGU=} \
+	$(PY) -m mypy .
 
 format: install
 	$(PY) -m ruff check --fix .

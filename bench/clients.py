@@ -72,6 +72,22 @@ def add_bench_catalogue() -> None:
             pass
 
 
+def _ours_register_plain() -> Callable[[], None]:
+    """register-customer with personal fields left unsealed: what row 11 compares sealing against."""
+    from commands_app.domain.registry import domain_events
+
+    sealed = _ours_register()
+
+    def op() -> None:
+        domain_events.personal_fields = lambda event_type: ()  # this process only, this command only
+        try:
+            sealed()
+        finally:
+            del domain_events.personal_fields
+
+    return op
+
+
 def _ours_add_item(order_ids: list[str]) -> Callable[[], None]:
     from commands_app.domain.commands import AddItem
     from commands_app.framework.bus import CommandContext
@@ -157,6 +173,7 @@ def _es_add_item(order_ids: list[str]) -> Callable[[], None]:
 
 KINDS: dict[str, Callable[..., Callable[[], None]]] = {
     "ours_register": _ours_register,
+    "ours_register_plain": _ours_register_plain,
     "ours_add_item": _ours_add_item,
     "raw_insert": _raw_insert,
     "ours_append_100": _ours_append_100,

@@ -1,13 +1,14 @@
 """Command-line knobs and the names of everything the run creates (databases, key prefix)."""
 
 import argparse
+import base64
 import os
 import secrets
 import uuid
 from dataclasses import dataclass, field
 
 # Rows that build their own data and need no other row's services (`--only`).
-STANDALONE_ROWS = {"9"}
+STANDALONE_ROWS = {"9", "11"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class BenchConfig:
     redis_url: str = "redis://127.0.0.1:6379/0"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(40))
+    data_key_master: str = field(default_factory=lambda: base64.b64encode(secrets.token_bytes(32)).decode())
 
     @property
     def db_ours(self) -> str:
@@ -72,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument("--seconds", type=float, help="length of one trial, default 4")
     parser.add_argument("--trials", type=int, help="trials per figure (at least 3), default 3")
     parser.add_argument("--clients", help="client counts of row 3, comma separated, default 4,8")
-    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 9)")
+    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 9, 11)")
     args = parser.parse_args(argv)
     only = tuple(row.strip() for row in args.only.split(",")) if args.only else ()
     if not set(only) <= STANDALONE_ROWS:

@@ -107,9 +107,9 @@ def top_up_orders(bench: Bench) -> None:
 
 def standalone_rows() -> dict:
     """Rows that build their own data and need no other row's services: `--only` runs just these."""
-    from bench.rows import row9_reserve_open_orders
+    from bench.rows import row9_reserve_open_orders, row11_personal_data
 
-    return {"9": row9_reserve_open_orders.run}
+    return {"9": row9_reserve_open_orders.run, "11": row11_personal_data.run}
 
 
 def run_rows(bench: Bench) -> list[RowResult]:
@@ -126,6 +126,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
         row8_queries,
         row9_reserve_open_orders,
         row10_bulk_append,
+        row11_personal_data,
     )
 
     config, rows = bench.config, []
@@ -140,6 +141,7 @@ def run_rows(bench: Bench) -> list[RowResult]:
     row1 = row1_new_aggregate.run(bench)
     rows += [row1, row2_existing_aggregate.run(bench), *row3_many_clients.run(bench, row1)]
     rows.append(row10_bulk_append.run(bench))
+    rows.append(row11_personal_data.run(bench))
     bench.pool.close()
     bench.client_pool = None
     rows.append(row4_load.run(bench))

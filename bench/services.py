@@ -85,6 +85,7 @@ def service_env(config: BenchConfig, settings_module: str, phase: str) -> dict[s
         "DJANGO_SETTINGS_MODULE": settings_module,
         "DEBUG": "0",
         "SECRET_KEY": config.secret_key,
+        "DATA_KEY_MASTER": config.data_key_master,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": config.db_url(config.db_ours),
         "CELERY_BROKER_URL": config.redis_url,

@@ -32,7 +32,8 @@ class CommandAccess(models.Model):
     """Holds no rows: the anchor of the write side's permissions.
 
     Django attaches permissions to models, so this table-less model carries
-    `commands_app.send_commands`, which every command endpoint requires. Grant it to a
+    `commands_app.send_commands`, which every command endpoint requires (but forget-customer,
+    which requires `commands_app.forget_subjects` instead). Grant it to a
     group (the "command senders" group holds it) or to a user, in the admin or with
     `manage.py grant_command_access`.
     """
@@ -40,7 +41,11 @@ class CommandAccess(models.Model):
     class Meta:
         managed = False  # nothing is stored; only its permission matters
         default_permissions = ()
-        permissions = [("send_commands", "Can send commands")]
+        permissions = [
+            ("send_commands", "Can send commands"),
+            # Not implied by send_commands: erasing and exporting a person's data is for a few.
+            ("forget_subjects", "Can forget customers and export their personal data"),
+        ]
         verbose_name = "command access"
 
     def __str__(self) -> str:

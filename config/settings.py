@@ -5,6 +5,7 @@ With no variables set the service runs on an embedded default: a SQLite file and
 set `DATABASE_URL` and `CELERY_BROKER_URL`.
 """
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,52 @@ if not SECRET_KEY:
             "development, which uses a fixed, insecure key."
         )
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+
+
+def local_data_key_master(path: Path) -> str:
+    """DEBUG only: the master key of this checkout, made once under var/ (never for production)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(base64.b64encode(os.urandom(32)).decode())
+    return path.read_text().strip()
+
+
+def checked_master_key(name: str, value: str) -> str:
+    try:
+        ok = len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ImproperlyConfigured(
+            f"{name} must be 32 random bytes in base64 (44 characters), e.g. the output of "
+            "`python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`."
+        )
+    return value
+
+
+# --- Personal data (issue 13, docs/personal-data.md) ---
+# The master key that wraps every subject's data key. Production refuses to start without it:
+# personal fields are never written in plain text. DEBUG keeps a local one in var/.
+DATA_KEY_MASTER = os.environ.get("DATA_KEY_MASTER", "").strip()
+if not DATA_KEY_MASTER:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DATA_KEY_MASTER is not set: personal data cannot be sealed, so the service will not start. "
+            "Set it to 32 random bytes in base64 (keep it outside the database, e.g. in your secret store), "
+            "or set DEBUG=1 for local development, which keeps a key in var/data-key-master."
+        )
+    DATA_KEY_MASTER = local_data_key_master(VAR_DIR / "data-key-master")
+checked_master_key("DATA_KEY_MASTER", DATA_KEY_MASTER)
+# While rotating (`manage.py rotate_master_key`): the old key(s), so keys they wrapped still open.
+DATA_KEY_MASTER_PREVIOUS = [
+    checked_master_key("DATA_KEY_MASTER_PREVIOUS", key) for key in env_list("DATA_KEY_MASTER_PREVIOUS", "")
+]
+# Where data keys live: the `DataKey` table; a KMS-backed `KeyStore` replaces it here.
+EVENTSTORE_KEY_STORE = os.environ.get("EVENTSTORE_KEY_STORE", "eventstore.personal.keys.TableKeyStore")
+# Unwrapped data keys kept per process for sealing (never for opening).
+EVENTSTORE_KEY_CACHE_SIZE = int(os.environ.get("EVENTSTORE_KEY_CACHE_SIZE", "10000"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from eventstore import operations, tasks
 from eventstore.admin_pages import correlation_page, stream_page
 from eventstore.models import Checkpoint, Event, Rebuild, SkippedEvent
+from eventstore.personal.sealing import open_one
 from eventstore.store import EventStore
 from eventstore.subscriptions import ensure_checkpoint, get_subscriber, registered_subscribers
 
@@ -95,7 +96,7 @@ class EventAdmin(ReadOnlyAdmin[Event]):
 
     @admin.display(description="data")
     def pretty_data(self, event: Event) -> str:
-        return pretty_json(event.data)
+        return pretty_json(open_one(event.data))  # personal fields opened, or shown as forgotten
 
     @admin.display(description="metadata")
     def pretty_metadata(self, event: Event) -> str:

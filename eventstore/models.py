@@ -6,6 +6,10 @@ from django.db import models
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from eventstore.personal.keys import DataKey
+
+__all__ = ["MAX_POSITION", "Checkpoint", "DataKey", "Event", "SkippedEvent", "Snapshot"]
+
 # The largest position PostgreSQL's bigint holds: a larger one in a query is a database
 # error, so input beyond it is refused as a 400 first.
 MAX_POSITION = 2**63 - 1

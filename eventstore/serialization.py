@@ -98,6 +98,14 @@ class EventRegistry:
         """
         return getattr(self._by_name[event_type], "schema_version", 1)
 
+    def personal_fields(self, event_type: str) -> tuple[str, ...]:
+        """The fields of an event type that are personal data of its stream's subject (`personal_fields`).
+
+        Declared on the event class, e.g. `personal_fields: ClassVar = ("name", "email")`;
+        the repository seals them with the subject's own key (`eventstore.personal`).
+        """
+        return getattr(self._by_name[event_type], "personal_fields", ())
+
     def event_types(self) -> list[str]:
         """Every registered event type name."""
         return sorted(self._by_name)

@@ -19,6 +19,7 @@ from django.db import connections
 
 from eventstore.db import hot_cursor
 from eventstore.models import Event, Snapshot
+from eventstore.personal.sealing import open_one, open_rows
 from eventstore.store import EventStore, RecordedEvent, StreamEvent
 from eventstore.upcasting import registered_upcasters
 
@@ -100,7 +101,7 @@ class SnapshotStore:
             stream_type=row.stream_type,
             version=row.version,
             schema_version=row.schema_version,
-            state=row.state,
+            state=open_one(row.state),
         )
 
     def load_stream(
@@ -122,12 +123,12 @@ class SnapshotStore:
         upcasters = registered_upcasters()
         events: list[StreamEvent | RecordedEvent] = []
         snapshot = None
-        for s_type, version, event_type, schema, data, state in rows:
-            event = StreamEvent.from_values((s_type, version, event_type, schema, as_json(data)), upcasters)
+        # Personal fields of events and snapshot opened with one key look-up for the whole load.
+        decoded = open_rows([(*row[:4], as_json(row[4]), as_json(row[5])) for row in rows], 4, 5)
+        for s_type, version, event_type, schema, data, state in decoded:
+            event = StreamEvent.from_values((s_type, version, event_type, schema, data), upcasters)
             if state is not None and not events:
-                snapshot = StoredSnapshot(
-                    stream_id, stream_type, version, schema_version, cast(dict[str, Any], as_json(state))
-                )
+                snapshot = StoredSnapshot(stream_id, stream_type, version, schema_version, cast(dict[str, Any], state))
             events.append(event)
         if len(rows) == LOAD_STREAM_LIMIT:  # a long tail (snapshots off, or far apart): the rest in one go
             events += store.load(stream_id, after_version=events[-1].version)

@@ -34,6 +34,8 @@ from psycopg.types.json import Jsonb
 
 from eventstore.db import hot_cursor
 from eventstore.models import Event
+from eventstore.personal.keys import INSERT_NEW_SQL, take_pending_keys
+from eventstore.personal.sealing import open_one, open_rows
 from eventstore.upcasting import Upcasters, registered_upcasters
 from eventstore.wakeups import request_wake_up
 
@@ -143,6 +145,7 @@ class RecordedEvent:
 
     @classmethod
     def from_row(cls, row: Event) -> "RecordedEvent":
+        """The row as stored, with its sealed personal fields opened (not upcast)."""
         return cls(
             position=row.position,
             event_id=row.event_id,
@@ -151,7 +154,7 @@ class RecordedEvent:
             version=row.version,
             event_type=row.event_type,
             schema_version=row.schema_version,
-            data=row.data,
+            data=open_one(row.data),
             metadata=row.metadata,
             recorded_at=row.recorded_at,
         )
@@ -167,6 +170,11 @@ class RecordedEvent:
         return cls(
             position, event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, recorded_at
         )
+
+
+# Sealed personal fields (`eventstore.personal`) are opened before upcasting, so upcasters
+# and every reader see the plain shape, with forgotten fields as None.
+DATA_COLUMN = RecordedEvent.COLUMNS.index("data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +264,7 @@ class EventStore:
             "metadata": [Jsonb(event.metadata) for event in events],
             "expected_version": expected_version,
         }
+        new_keys = take_pending_keys(connection, stream_id)  # a new subject's data key, written with its events
         # No savepoint (two round trips saved on every append). A version mismatch is
         # raised after the block, so the caller's transaction stays usable; only a lost
         # race on the unique index, which PostgreSQL answers by aborting the transaction,
@@ -263,8 +272,11 @@ class EventStore:
         with transaction.atomic(using=self.using, savepoint=False):
             try:
                 if connection.vendor == "postgresql":
-                    versions = self._insert_postgresql(connection, rows)
+                    versions = self._insert_postgresql(connection, rows, new_keys)
                 else:
+                    if new_keys:
+                        with connection.cursor() as cursor:
+                            cursor.executemany(INSERT_NEW_SQL, new_keys)
                     versions = self._insert_orm(rows, events)
             except IntegrityError as error:
                 # The one place a database uniqueness failure becomes a ConcurrencyError.
@@ -276,8 +288,11 @@ class EventStore:
             raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
         return AppendResult(stream_id=stream_id, version=versions[-1], first_version=versions[0], store=self)
 
-    def _insert_postgresql(self, connection: BaseDatabaseWrapper, rows: dict[str, Any]) -> list[int]:
-        """One prepared INSERT … SELECT: the version check and every row, in one round trip."""
+    def _insert_postgresql(
+        self, connection: BaseDatabaseWrapper, rows: dict[str, Any], new_keys: list[list[Any]]
+    ) -> list[int]:
+        """One prepared INSERT … SELECT: the version check and every row, in one round trip (a new
+        subject's data key in the same one, pipelined)."""
         if len(rows["event_ids"]) == 1:
             params = {key: value for key, value in rows.items() if key not in ONE_OF.values()}
             params.update({one: rows[many][0] for one, many in ONE_OF.items()})
@@ -285,8 +300,14 @@ class EventStore:
         else:
             statement, params = APPEND_SQL, rows
         with hot_cursor(connection) as cursor:
-            cursor.execute(statement, params)
-            appended = cursor.fetchall()
+            if new_keys:
+                with connection.connection.pipeline():
+                    cursor.execute(INSERT_NEW_SQL, new_keys[0])
+                    cursor.execute(statement, params)
+                    appended = cursor.fetchall()
+            else:
+                cursor.execute(statement, params)
+                appended = cursor.fetchall()
         if any(position > 0 for _, position in appended):
             # Numbered at insert: the numbering of migration 0006 is missing, and readers could skip events.
             raise ImproperlyConfigured(
@@ -379,7 +400,7 @@ class EventStore:
         if recorded_until is not None:
             rows = rows.filter(recorded_at__lte=recorded_until)
         upcasters = registered_upcasters()
-        values = rows.order_by("version").values_list(*RecordedEvent.COLUMNS)
+        values = open_rows(list(rows.order_by("version").values_list(*RecordedEvent.COLUMNS)), DATA_COLUMN)
         return [RecordedEvent.from_values(row, upcasters) for row in values]
 
     def read_all(
@@ -400,11 +421,12 @@ class EventStore:
             rows = rows.filter(event_type__in=event_types)
         upcasters = registered_upcasters()
         if metadata:
-            page = rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]
+            page = open_rows(list(rows.order_by("position").values_list(*RecordedEvent.COLUMNS)[:limit]), DATA_COLUMN)
             return [RecordedEvent.from_values(values, upcasters) for values in page]
         at = RecordedEvent.COLUMNS.index("metadata")
         columns = [c for c in RecordedEvent.COLUMNS if c != "metadata"]
-        page = rows.order_by("position").values_list(*columns)[:limit]
+        # `data` comes before `metadata`, so it keeps its index in the narrower rows.
+        page = open_rows(list(rows.order_by("position").values_list(*columns)[:limit]), DATA_COLUMN)
         return [RecordedEvent.from_values((*v[:at], {}, *v[at:]), upcasters) for v in page]
 
     def iter_all(self, after_position: int = 0, batch_size: int = 500) -> Iterator[RecordedEvent]:

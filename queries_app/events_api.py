@@ -1,6 +1,8 @@
 """`GET /api/events/`: the event log itself, read-only, for operators and integrations.
 
-Events are shown as stored (`schema_version` says which shape `data` has); the read side
+Events are shown as stored (`schema_version` says which shape `data` has), except that
+personal fields are opened (`eventstore.personal`): forgotten ones read as null, with
+`"forgotten": true`; the read side
 never writes one. Pages are keyset pages over `position` (DRF's `CursorPagination`): a
 cursor says "after position P", so events appended while a client pages through the log
 never shift or repeat a page, and the event store's commit-time numbering guarantees no
@@ -19,14 +21,32 @@ from rest_framework.request import Request
 
 from api.parsing import MAX_POSITION, bounds_schema, is_whole_number, whole_number_param
 from eventstore.models import Event
+from eventstore.personal.sealing import open_many, open_one
 from eventstore.store import RecordedEvent
 from queries_app.filters import StrictOrderingFilter, WholeNumberFilter
 
 
+class EventListSerializer(serializers.ListSerializer):
+    """A page of events, their personal fields opened with one key look-up for the page."""
+
+    def to_representation(self, data: Any) -> list:
+        events = list(data.all() if hasattr(data, "all") else data)
+        for event, opened in zip(events, open_many([event.data for event in events]), strict=True):
+            event.data = opened  # read-only: the instance is never saved
+        return super().to_representation(events)
+
+
 class EventSerializer(serializers.ModelSerializer):
+    """One event as stored, but personal fields opened: forgotten ones are null with `"forgotten": true`."""
+
     class Meta:
         model = Event
         fields = list(RecordedEvent.COLUMNS)
+        list_serializer_class = EventListSerializer
+
+    def to_representation(self, instance: Event) -> dict:
+        instance.data = open_one(instance.data)  # a no-op for data the page already opened
+        return super().to_representation(instance)
 
 
 class EventFilter(django_filters.FilterSet):

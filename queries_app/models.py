@@ -14,6 +14,8 @@ class CustomerView(models.Model):
     registered_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     version = models.PositiveIntegerField()
+    # Erased on request (CustomerForgotten): name and email are blank, the figures stay.
+    forgotten = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "id"]

@@ -8,7 +8,7 @@ from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine, Pro
 class CustomerViewSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerView
-        fields = ["id", "name", "email", "order_count", "total_spent"]
+        fields = ["id", "name", "email", "order_count", "total_spent", "forgotten"]
 
 
 class OrderLineSerializer(serializers.ModelSerializer):

@@ -1,14 +1,19 @@
 """Read-only viewsets over the read models."""
 
 import dataclasses
+import uuid
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore.operations import subscriber_statuses
+from queries_app.export import CanExportSubjects, subject_events
 from queries_app.filters import CustomerViewFilter, OrderSummaryFilter, ProductStockFilter
 from queries_app.models import CustomerView, OrderSummary, ProductStock
 from queries_app.read_your_writes import MIN_POSITION_PARAMETER, SETTLED_PARAMETER, ReadYourWritesMixin
@@ -40,6 +45,35 @@ class CustomerViewSet(ReadYourWritesMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = CustomerViewFilter
     ordering_fields = ["name", "order_count", "total_spent"]
     ordering = ["name", "id"]
+
+    @extend_schema(
+        summary="Everything stored about one customer (GDPR art. 15)",
+        description="Every event of the customer and of their orders, personal fields opened (or marked "
+        "forgotten), with the read-model rows about them. Needs `commands_app.forget_subjects`.",
+        responses={200: dict},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[CanExportSubjects], filter_backends=[])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            customer_id = str(uuid.UUID(str(self.kwargs["pk"])))
+        except ValueError:
+            raise NotFound(f"No customer with id {self.kwargs['pk']}.") from None
+        events = subject_events(customer_id)
+        if not any(e["stream_id"] == customer_id and e["stream_type"] == "Customer" for e in events):
+            raise NotFound(f"No customer with id {customer_id}.")
+        customer = CustomerView.objects.filter(pk=customer_id).first()
+        orders = OrderSummary.objects.filter(customer_id=customer_id).prefetch_related("lines")
+        return Response(
+            {
+                "customer_id": customer_id,
+                "exported_at": timezone.now(),
+                "events": events,
+                "read_models": {
+                    "customer": None if customer is None else CustomerViewSerializer(customer).data,
+                    "orders": OrderSummarySerializer(orders, many=True).data,
+                },
+            }
+        )
 
 
 @read_your_writes_schema

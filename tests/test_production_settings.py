@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "SECURE_COOKIES": "1",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_PROXY_SSL_HEADER": "1",
+    "DATA_KEY_MASTER": "dGVzdC1vbmx5LWRhdGEta2V5LW1hc3Rlci0zMmJ5dGU=",
 }
 
 
@@ -66,3 +67,29 @@ def test_debug_is_off_unless_asked_for(tmp_path):
     assert run_django(["-c", PRINT_SETTINGS], {**env, "SECRET_KEY": key}, tmp_path).stdout.split() == ["False", key]
     local = run_django(["-c", PRINT_SETTINGS], {"DEBUG": "1"}, tmp_path).stdout.split()
     assert local[0] == "True"  # local development: the fixed insecure key is allowed only here
+
+
+def test_without_a_master_key_the_service_refuses_to_start(tmp_path):
+    # Never a silent fallback to plain text: personal data has no key to be sealed with.
+    env = {
+        **{k: v for k, v in PRODUCTION_ENV.items() if k != "DATA_KEY_MASTER"},
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    run = run_django(["manage.py", "check"], env, tmp_path)
+    assert run.returncode != 0
+    assert "DATA_KEY_MASTER is not set" in run.stderr
+
+
+@pytest.mark.parametrize("master", ["short", "not base64 at all!", "c2hvcnQ="])
+def test_a_malformed_master_key_is_refused_at_start(tmp_path, master):
+    env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50), "DATA_KEY_MASTER": master}
+    run = run_django(["manage.py", "check"], env, tmp_path)
+    assert run.returncode != 0
+    assert "DATA_KEY_MASTER must be 32 random bytes in base64" in run.stderr
+
+
+def test_debug_keeps_a_local_master_key_under_var(tmp_path):
+    script = "import django; django.setup(); from django.conf import settings as s; print(s.DATA_KEY_MASTER)"
+    first = run_django(["-c", script], {"DEBUG": "1"}, tmp_path).stdout.strip()
+    assert first == (tmp_path / "data-key-master").read_text().strip()
+    assert run_django(["-c", script], {"DEBUG": "1"}, tmp_path).stdout.strip() == first  # made once, then kept

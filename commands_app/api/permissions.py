@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 SEND_COMMANDS = "commands_app.send_commands"
+FORGET_SUBJECTS = "commands_app.forget_subjects"
 # Created by migration 0003 with SEND_COMMANDS in it; `grant_command_access` adds users to it.
 COMMAND_SENDERS_GROUP = "command senders"
 
@@ -26,8 +27,12 @@ class CanSendCommands(BasePermission):
     message = f"You do not have permission to send commands (missing permission `{SEND_COMMANDS}`)."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
+        # A command serializer may name another permission (`required_permission`): forget-customer does.
+        required = getattr(getattr(view, "serializer_class", None), "required_permission", SEND_COMMANDS)
+        if required != SEND_COMMANDS:
+            self.message = f"You do not have permission to send this command (missing permission `{required}`)."
         user = request.user
-        return bool(user and user.is_authenticated and holds_permission(user, SEND_COMMANDS))
+        return bool(user and user.is_authenticated and holds_permission(user, required))
 
 
 def holds_permission(user: Any, perm: str) -> bool:

@@ -41,16 +41,24 @@ NOT_THE_CATALOGUE_PRICE = Refusal(
     "Product.line_price",
 )
 DISCONTINUED = Refusal(422, "product discontinued", "A line is for a discontinued product.", "Product.check_on_sale")
+FORGOTTEN = Refusal(
+    422,
+    "customer forgotten",
+    "The customer was forgotten (their personal data erased); nothing may change them or order for them.",
+    "Customer.check_not_forgotten",
+)
 
 REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "register-customer": (
         Refusal(409, "id taken", "A customer with this `customer_id` exists.", "AggregateHandler.create"),
         EMAIL_TAKEN,
     ),
-    "update-customer": (UNKNOWN_CUSTOMER, EMAIL_TAKEN),
+    "update-customer": (UNKNOWN_CUSTOMER, EMAIL_TAKEN, FORGOTTEN),
+    "forget-customer": (UNKNOWN_CUSTOMER,),
     "place-order": (
         Refusal(409, "id taken", "An order with this `order_id` exists.", "AggregateHandler.create"),
         Refusal(422, "unknown customer", "No customer has this `customer_id`.", "handlers.place_order"),
+        FORGOTTEN,
         NO_PRODUCT_FOR_LINE,
         NOT_THE_CATALOGUE_PRICE,
         DISCONTINUED,

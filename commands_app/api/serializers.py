@@ -77,6 +77,14 @@ class RegisterCustomerSerializer(CommandSerializer):
     email = serializers.EmailField(max_length=limits.MAX_EMAIL_LENGTH)
 
 
+class ForgetCustomerSerializer(CommandSerializer):
+    """Needs `commands_app.forget_subjects`; `send_commands` does not grant it."""
+
+    command_class = c.ForgetCustomer
+    required_permission = "commands_app.forget_subjects"
+    customer_id = serializers.UUIDField()
+
+
 class UpdateCustomerSerializer(CommandSerializer):
     command_class = c.UpdateCustomer
     customer_id = serializers.UUIDField()
@@ -183,6 +191,7 @@ class WriteOffStockSerializer(CommandSerializer):
 COMMAND_SERIALIZERS: list[type[CommandSerializer]] = [
     RegisterCustomerSerializer,
     UpdateCustomerSerializer,
+    ForgetCustomerSerializer,
     PlaceOrderSerializer,
     AddItemSerializer,
     RemoveItemSerializer,

@@ -129,6 +129,19 @@ class UpdateCustomer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ForgetCustomer(Command):
+    """Erase a customer's personal data (GDPR art. 17): their key is destroyed, their orders stay."""
+
+    customer_id: uuid.UUID
+
+    def aggregate_id(self) -> str:
+        return str(self.customer_id)
+
+    def check(self, errors: FieldErrors) -> None:
+        check_uuid(errors, "customer_id", self.customer_id)
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlaceOrder(Command):
     order_id: uuid.UUID = field(default_factory=uuid.uuid4)
     customer_id: uuid.UUID

@@ -6,7 +6,7 @@ from commands_app.domain import commands as c
 from commands_app.domain.customer import Customer
 from commands_app.domain.order import Order, OrderLine
 from commands_app.domain.product import Product, StockHold, product_stream_id, stock_hold_stream_id
-from commands_app.email_reservations import change_email, claim_email
+from commands_app.email_reservations import change_email, claim_email, release_email_reservation
 from commands_app.framework.bus import CommandBus
 from commands_app.framework.errors import DomainError
 from commands_app.framework.handlers import AggregateHandler
@@ -28,8 +28,10 @@ def catalogue_line(repository: AggregateRepository, sku: str, quantity: int, ask
 
 def place_order(order: Order, command: c.PlaceOrder, repository: AggregateRepository) -> None:
     # The write side decides from the event store only, never from a read model.
-    if not repository.load(Customer, command.customer_id).exists:
+    customer = repository.load(Customer, command.customer_id)
+    if not customer.exists:
         raise DomainError(f"No customer with id {command.customer_id}; register the customer first.")
+    customer.check_not_forgotten()
     lines = tuple(catalogue_line(repository, line.sku, line.quantity, line.unit_price) for line in command.items)
     order.place(command.customer_id, lines)
 
@@ -47,9 +49,25 @@ def register_customer(customer: Customer, command: c.RegisterCustomer, repositor
 
 
 def update_customer(customer: Customer, command: c.UpdateCustomer, repository: AggregateRepository) -> None:
+    customer.check_not_forgotten()  # before its address is touched
     if command.email is not None:
         change_email(customer.id, customer.email, command.email, using=repository.store.using)
     customer.update(command.name, command.email)
+
+
+def forget_customer(customer: Customer, command: c.ForgetCustomer, repository: AggregateRepository) -> None:
+    """Destroy the customer's key and record it; forgetting a forgotten customer writes nothing (200)."""
+    if not customer.forget():
+        return
+    # Same transaction as the CustomerForgotten event: a conflict rolls the key's deletion back too.
+    repository.forget_subject(customer.id)
+    release_personal_reservations(customer.id, using=repository.store.using)
+
+
+def release_personal_reservations(customer_id: str, using: str) -> None:
+    """Free what else holds the customer's personal data on the write side: their email's
+    reservation (`email_reservations`), so the address can be registered again."""
+    release_email_reservation(customer_id, using=using)
 
 
 def hold_of(product: Product, command: c.OrderStockCommand, repository: AggregateRepository) -> StockHold:
@@ -83,6 +101,7 @@ def register_domain_handlers(bus: CommandBus, repository: AggregateRepository) -
 
     bus.register(c.RegisterCustomer, handler(Customer, register_customer, creates=True))
     bus.register(c.UpdateCustomer, handler(Customer, update_customer))
+    bus.register(c.ForgetCustomer, handler(Customer, forget_customer))
     bus.register(c.PlaceOrder, handler(Order, place_order, creates=True))
     bus.register(c.AddItem, handler(Order, add_item))
     bus.register(c.RemoveItem, handler(Order, lambda a, cmd, _: a.remove_item(cmd.sku)))

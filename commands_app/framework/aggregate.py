@@ -20,6 +20,8 @@ class Aggregate:
 
     stream_type: ClassVar[str]
     snapshot_schema_version: ClassVar[int] = 1
+    # Keys of `snapshot_state` that are personal data of this aggregate (sealed like events' fields).
+    personal_state: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, aggregate_id: str | UUID) -> None:
         self.id = str(aggregate_id)

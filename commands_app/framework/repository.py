@@ -10,6 +10,8 @@ from uuid import UUID
 from django.db import transaction
 
 from commands_app.framework.aggregate import Aggregate
+from eventstore.personal.keys import key_store
+from eventstore.personal.sealing import seal_fields
 from eventstore.serialization import EventRegistry
 from eventstore.snapshots import SnapshotStore, StoredSnapshot, crosses_threshold, snapshot_every
 from eventstore.store import AppendResult, EventStore, NewEvent, RecordedEvent, StreamEvent
@@ -64,15 +66,7 @@ class AggregateRepository:
         When the append crosses the snapshot threshold, the snapshot is written in the same
         transaction (the caller's, or one opened here), so it never outlives its events.
         """
-        new_events = [
-            NewEvent(
-                event_type=self.registry.type_name(event),
-                data=self.registry.serialize(event),
-                metadata=metadata,
-                schema_version=self.registry.schema_version(self.registry.type_name(event)),
-            )
-            for event in aggregate.pending_events
-        ]
+        new_events = [self._new_event(aggregate, event, metadata) for event in aggregate.pending_events]
         loaded_version = aggregate.version
         # Inside a caller's transaction, no block of our own: a ConcurrencyError leaving an
         # inner block would mark the caller's transaction for rollback.
@@ -84,6 +78,19 @@ class AggregateRepository:
             aggregate.mark_saved(result.version)
             self._snapshot_if_due(aggregate, loaded_version)
         return result
+
+    def _new_event(self, aggregate: Aggregate, event: Any, metadata: dict[str, Any]) -> NewEvent:
+        event_type = self.registry.type_name(event)
+        data = self.registry.serialize(event)
+        personal = self.registry.personal_fields(event_type)
+        if personal:  # the aggregate is the subject whose data these fields are
+            data = seal_fields(data, personal, aggregate.id, new_subject=aggregate.version == 0)
+        return NewEvent(
+            event_type=event_type,
+            data=data,
+            metadata=metadata,
+            schema_version=self.registry.schema_version(event_type),
+        )
 
     def _replay_stream(self, aggregate: A, events: Sequence[RecordedEvent | StreamEvent]) -> A:
         if events and events[0].stream_type != aggregate.stream_type:
@@ -114,12 +121,24 @@ class AggregateRepository:
             return
         try:
             state = aggregate.snapshot_state()
+            if aggregate.personal_state:
+                state = seal_fields(state, aggregate.personal_state, aggregate.id)
             json.dumps(state)  # a Decimal or a set left in the state fails here, not inside the INSERT
         except Exception:
             # A broken snapshot hook must not refuse a command whose events are sound.
             logger.exception("could not snapshot %s@%s", aggregate.id, aggregate.version)
             return
         snapshots.save(aggregate.id, aggregate.stream_type, aggregate.version, aggregate.snapshot_schema_version, state)
+
+    def forget_subject(self, subject: str) -> None:
+        """Destroy the subject's data key and drop its stream's snapshots, in the caller's transaction.
+
+        For the handler of a "forget" command, next to the event that records it: the sealed
+        fields of every event about the subject then read as forgotten, everywhere.
+        """
+        key_store().destroy(subject)
+        if self.snapshots is not None:
+            self.snapshots.delete(subject)
 
     def _snapshots_for(self, aggregate_type: type[Aggregate]) -> SnapshotStore | None:
         """The snapshot store, when this aggregate type is snapshotted at all."""

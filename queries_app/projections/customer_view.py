@@ -78,8 +78,10 @@ class CustomerViewProjection(BatchProjection):
     def registered(self, batch: CustomerBatch, event: RecordedEvent) -> None:
         batch.customers[event.stream_id] = CustomerView(
             id=event.stream_id,
-            name=event.data["name"],
-            email=event.data["email"],
+            # None when the customer was forgotten before this read (a rebuild): blank, as scrubbed.
+            name=event.data["name"] or "",
+            email=event.data["email"] or "",
+            forgotten=bool(event.data.get("forgotten")),
             order_count=0,
             total_spent=Decimal("0"),
             registered_at=event.recorded_at,
@@ -93,7 +95,17 @@ class CustomerViewProjection(BatchProjection):
         customer = batch.customers.get(event.stream_id)
         if customer is None:
             raise LookupError(f"CustomerUpdated for customer {event.stream_id}, who was never registered")
-        customer.name, customer.email = event.data["name"], event.data["email"]
+        customer.name, customer.email = event.data["name"] or "", event.data["email"] or ""
+        customer.updated_at, customer.version = event.recorded_at, event.version
+        batch.changed_customers.add(event.stream_id)
+
+    @handles("CustomerForgotten")
+    def forgotten(self, batch: CustomerBatch, event: RecordedEvent) -> None:
+        customer = batch.customers.get(event.stream_id)
+        if customer is None:
+            raise LookupError(f"CustomerForgotten for customer {event.stream_id}, who was never registered")
+        # The person goes, the figures stay: the same row a rebuild after forgetting produces.
+        customer.name, customer.email, customer.forgotten = "", "", True
         customer.updated_at, customer.version = event.recorded_at, event.version
         batch.changed_customers.add(event.stream_id)
 

@@ -115,12 +115,13 @@ class OrderSummaryProjection(BatchProjection):
         OrderSummary.objects.all().delete()
         OrderCustomerName.objects.all().delete()
 
-    @handles("CustomerRegistered", "CustomerUpdated")
+    @handles("CustomerRegistered", "CustomerUpdated", "CustomerForgotten")
     def customer_named(self, batch: OrderBatch, event: RecordedEvent) -> None:
-        customer_id, name = event.stream_id, event.data["name"]
+        # Forgotten: the name is scrubbed from every order (a rebuild reads it as None: blank too).
+        customer_id, name = event.stream_id, event.data.get("name") or ""
         batch.names[customer_id] = name
         batch.changed_names.add(customer_id)
-        if event.event_type == "CustomerUpdated":
+        if event.event_type != "CustomerRegistered":
             # Renaming a customer renames them on every order they have.
             batch.renamed[customer_id] = name
             for order_id, order in batch.orders.items():

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from eventstore.store import RecordedEvent
 
-CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated"}
+CUSTOMER_EVENTS = {"CustomerRegistered", "CustomerUpdated", "CustomerForgotten"}
 
 
 def money(value: str | int) -> Decimal:

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
+from eventstore.personal.sealing import open_one
 from tests.api.helpers import (
     command,
     fulfil,
@@ -79,7 +80,7 @@ def test_update_customer(api):
     customer = register_customer(api)
     response = command(api, "update-customer", customer_id=customer, email="ada@lovelace.org")
     assert response.status_code == 200
-    assert Event.objects.last().data == {"name": "Ada Lovelace", "email": "ada@lovelace.org"}
+    assert open_one(Event.objects.last().data) == {"name": "Ada Lovelace", "email": "ada@lovelace.org"}
 
 
 def test_cancel_order(api):

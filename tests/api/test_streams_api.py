@@ -79,7 +79,7 @@ def test_a_customer_stream(api):
     body = api.get(f"/api/streams/{customer}/?version=1").json()
 
     assert body["stream_type"] == "Customer"
-    assert body["state"] == {"name": "Ada Lovelace", "email": "ada@example.com"}
+    assert body["state"] == {"name": "Ada Lovelace", "email": "ada@example.com", "forgotten": False}
 
 
 def test_a_product_stream_keyed_by_its_sku(api, order):

@@ -12,6 +12,7 @@ from commands_app.domain.registry import domain_events
 from commands_app.framework.repository import AggregateRepository
 from eventstore import snapshots
 from eventstore.models import Snapshot
+from eventstore.personal.sealing import PERSONAL
 from eventstore.snapshots import SnapshotStore, crosses_threshold, snapshot_every
 from eventstore.store import EventStore
 from tests.api.helpers import command, in_catalogue, place_order, register_customer
@@ -74,7 +75,9 @@ def test_commands_over_http_write_snapshots_too(api):
         assert command(api, "update-customer", customer_id=customer, name=name).status_code == 200
 
     snapshot = Snapshot.objects.get(stream_id=customer)
-    assert (snapshot.version, snapshot.state) == (3, {"name": "C", "email": "ada@example.com"})
+    # The customer's name and email are sealed in the stored state, as in their events.
+    assert (snapshot.version, set(snapshot.state)) == (3, {"forgotten", PERSONAL})
+    assert SnapshotStore().latest(customer).state == {"name": "C", "email": "ada@example.com", "forgotten": False}
 
 
 def test_loading_starts_from_the_latest_snapshot(repository):

@@ -50,6 +50,7 @@ def test_customer_view_counts_all_orders_but_spends_only_uncancelled(api, shop):
         "email": "ada@example.com",
         "order_count": 2,
         "total_spent": "294.48",
+        "forgotten": False,
     }
     assert bob["order_count"] == 1 and bob["total_spent"] == "0.00"
 
