@@ -93,11 +93,15 @@ def _insert_unless_held(key: str, customer: uuid.UUID, using: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def change_email(customer_id: uuid.UUID | str, old_email: str, new_email: str, *, using: str = "default") -> None:
+def change_email(
+    customer_id: uuid.UUID | str, old_email: str | None, new_email: str, *, using: str = "default"
+) -> None:
     """Claim `new_email` for the customer and free `old_email` (same address, other case: no change)."""
-    if email_key(old_email) == email_key(new_email):
+    if old_email is not None and email_key(old_email) == email_key(new_email):
         return
     claim_email(customer_id, new_email, using=using)
+    if old_email is None:
+        return
     EmailReservation.objects.using(using).filter(email_key=email_key(old_email), customer_id=customer_id).delete()
 
 

@@ -21,11 +21,12 @@ from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -113,7 +114,7 @@ def wrap(master: MasterKey, subject: str, key: bytes) -> bytes:
     return cipher.seal(master.key, key, subject.encode())
 
 
-def unwrap(masters: tuple[MasterKey, ...], subject: str, wrapped: bytes, master_key_id: str) -> bytes:
+def unwrap(masters: tuple[MasterKey, ...], subject: str, wrapped: bytes | memoryview, master_key_id: str) -> bytes:
     for master in masters:
         if master.key_id == master_key_id:
             try:
@@ -227,7 +228,8 @@ class TableKeyStore:
                 key = cipher.new_key()
                 pending[subject] = (key, wrap(masters[0], subject, key), masters[0].key_id)
                 self._remember(subject, key)
-            return pending[subject][0]
+            key_of_pending: bytes = pending[subject][0]
+            return key_of_pending
         key = cipher.new_key()
         if not self._insert(subject, masters[0], key):  # the subject has a key already
             key = self.keys_for_reading([subject])[subject]
@@ -269,10 +271,11 @@ class TableKeyStore:
 def key_store() -> KeyStore:
     """The key store named in `settings.EVENTSTORE_KEY_STORE` (one per process)."""
     path = getattr(settings, "EVENTSTORE_KEY_STORE", "eventstore.personal.keys.TableKeyStore")
-    return import_string(path)()
+    store: KeyStore = import_string(path)()
+    return store
 
 
-def take_pending_keys(connection, stream_id: str) -> list[list]:  # noqa: ANN001 - a Django connection
+def take_pending_keys(connection: BaseDatabaseWrapper, stream_id: str) -> list[list[Any]]:
     """The INSERT parameters of the new key of the stream being appended, if one is pending.
 
     Every pending key is taken: one of another stream (its command failed before its append)

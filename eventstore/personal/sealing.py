@@ -14,6 +14,7 @@ before sealing existed have no envelope and read as they are.
 import base64
 import logging
 from collections.abc import Collection, Iterable, Sequence
+from typing import Any, TypeGuard, TypeVar, cast
 
 import orjson
 
@@ -26,13 +27,21 @@ FORGOTTEN = "forgotten"
 logger = logging.getLogger(__name__)
 
 
-def is_sealed(data: object) -> bool:
+T = TypeVar("T")
+
+
+def is_sealed(data: object) -> TypeGuard[dict[str, Any]]:
     return type(data) is dict and PERSONAL in data
 
 
 def seal_fields(
-    data: dict, fields: Collection[str], subject: str, *, new_subject: bool = False, store: KeyStore | None = None
-) -> dict:
+    data: dict[str, Any],
+    fields: Collection[str],
+    subject: str,
+    *,
+    new_subject: bool = False,
+    store: KeyStore | None = None,
+) -> dict[str, Any]:
     """`data` with `fields` sealed under `subject`'s key (created on first use; `new_subject`: see `KeyStore`)."""
     present = [name for name in fields if name in data]
     if not present:
@@ -45,10 +54,14 @@ def seal_fields(
     return opened
 
 
-def open_fields(data: object, keys: dict[str, bytes]) -> object:
+def open_fields(data: T, keys: dict[str, bytes]) -> T:
     """`data` with its sealed fields opened with `keys` (subject -> key), or marked forgotten."""
     if not is_sealed(data):
         return data
+    return cast(T, _opened(data, keys))
+
+
+def _opened(data: dict[str, Any], keys: dict[str, bytes]) -> dict[str, Any]:
     envelope = data[PERSONAL]
     opened = {name: value for name, value in data.items() if name != PERSONAL}
     subject = envelope["subject"]
@@ -71,16 +84,16 @@ def keys_for(values: Iterable[object]) -> dict[str, bytes]:
     return key_store().keys_for_reading(subjects) if subjects else {}
 
 
-def open_one(data: object) -> object:
-    return open_fields(data, keys_for([data])) if is_sealed(data) else data
+def open_one(data: T) -> T:
+    return open_fields(data, keys_for([data]))  # nothing sealed: no look-up, `data` as it is
 
 
-def open_many(values: Sequence[object]) -> list[object]:
+def open_many(values: Sequence[T]) -> list[T]:
     keys = keys_for(values)
     return [open_fields(value, keys) for value in values]
 
 
-def open_rows(rows: Sequence[tuple], *indexes: int) -> Sequence[tuple]:
+def open_rows(rows: Sequence[tuple[Any, ...]], *indexes: int) -> Sequence[tuple[Any, ...]]:
     """The rows with the JSON at `indexes` opened: one key look-up for all, none when nothing is sealed."""
     sealed = [i for i, row in enumerate(rows) if any(is_sealed(row[index]) for index in indexes)]
     if not sealed:

@@ -11,7 +11,7 @@ FORGET_SUBJECTS = "commands_app.forget_subjects"
 
 def forgetter_api() -> APIClient:
     """A client of a command sender who also holds `commands_app.forget_subjects`."""
-    user = CommandSenderFactory()
+    user = CommandSenderFactory.create()
     user.user_permissions.add(
         Permission.objects.get(content_type__app_label="commands_app", codename="forget_subjects")
     )

@@ -1,6 +1,7 @@
 """Personal fields sealed per customer, forgetting by destroying the key, and what reads them afterwards."""
 
 import json
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -118,7 +119,7 @@ def test_commands_on_a_forgotten_customer_are_refused_422(api):
 
 
 def read_rows(customer_id: str) -> tuple:
-    customer = CustomerView.objects.values().get(pk=customer_id)
+    customer: dict[str, Any] = dict(CustomerView.objects.values().get(pk=customer_id))
     customer.pop("updated_at")
     orders = sorted(OrderSummary.objects.filter(customer_id=customer_id).values_list("id", "customer_name", "total"))
     names = list(OrderCustomerName.objects.filter(customer_id=customer_id).values_list("name", flat=True))

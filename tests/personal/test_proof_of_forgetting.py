@@ -13,6 +13,7 @@ import logging
 import re
 import subprocess
 import uuid
+from typing import Any
 
 import pytest
 import redis
@@ -58,8 +59,9 @@ def redis_text() -> str:
     """Every value under this run's keys, with Celery/kombu message bodies decoded from base64."""
     if not uses_redis():
         return ""
-    client = redis.Redis.from_url(celery_app.conf.broker_url)
-    values: list[bytes] = []
+    # redis-py types every answer as bytes or str; without decode_responses they are bytes.
+    client: Any = redis.Redis.from_url(celery_app.conf.broker_url)
+    values: list[Any] = []  # bytes: the client does not decode responses
     for key in client.scan_iter(count=1000):
         kind = client.type(key).decode()
         if kind == "string":
