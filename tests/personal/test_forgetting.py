@@ -181,3 +181,18 @@ def test_snapshots_hold_personal_data_sealed_and_are_dropped_on_forgetting(api, 
     assert command(forgetter_api(), "forget-customer", customer_id=customer_id).status_code == 200
     assert not Snapshot.objects.filter(stream_id=customer_id).exists()
     assert repository().load(Customer, customer_id).forgotten
+
+
+def test_forgetting_frees_the_customers_email_and_leaves_no_reservation(api):
+    """The reservation (#15) is personal data too: forgetting deletes it, so the address can be taken again."""
+    from commands_app.models import EmailReservation
+
+    email = f"forget-{new_id()}@example.com"
+    customer_id = register_customer(api, email=email)
+    assert command(api, "register-customer", name="Someone else", email=email.upper()).status_code == 409
+    assert EmailReservation.objects.filter(customer_id=customer_id).exists()
+
+    assert command(forgetter_api(), "forget-customer", customer_id=customer_id).status_code == 200
+
+    assert not EmailReservation.objects.filter(customer_id=customer_id).exists()
+    assert command(api, "register-customer", name="Someone else", email=email).status_code == 200
