@@ -14,7 +14,7 @@ from django.apps import apps
 from django.db import connections, router
 from django.test import Client
 
-from eventstore.models import Checkpoint, Event, SkippedEvent
+from eventstore.models import Checkpoint, Event, Rebuild, SkippedEvent
 from eventstore.routers import ReadDatabaseRouter, subscription_db
 from eventstore.store import EventStore
 from eventstore.subscriptions import registered_subscribers
@@ -28,7 +28,7 @@ two_databases = pytest.mark.skipif(
     "'read' not in connections.settings", reason="needs READ_DATABASE_URL (the second pass of `make test` sets it)"
 )
 
-READ_SIDE = {Checkpoint, SkippedEvent, *apps.get_app_config("queries_app").get_models()}
+READ_SIDE = {Checkpoint, SkippedEvent, Rebuild, *apps.get_app_config("queries_app").get_models()}
 
 
 def test_the_router_sends_the_read_side_to_read_and_every_other_model_to_default():

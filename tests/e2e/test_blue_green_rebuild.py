@@ -25,7 +25,7 @@ from eventstore.routers import subscription_db
 from eventstore.store import EventStore
 from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers
 from queries_app.models import OrderSummary, OrderSummaryLine
-from tests.api.helpers import register_customer
+from tests.api.helpers import register_customer, stock
 from tests.conftest import REPO_ROOT, running_worker, wait_until, worker_env
 from tests.factories import CommandSenderFactory
 
@@ -72,6 +72,7 @@ def test_readers_and_writers_never_see_a_503_or_a_partial_or_mixed_table_during_
     dataset_orders = OrderSummary.objects.count()
     writer_api = client()
     customer = register_customer(writer_api)
+    stock(writer_api, "LAMP", 100_000)  # the writer orders a catalogue product at its price
     stop = threading.Event()
     errors: list[str] = []
     answers = {"list": 0, "detail": 0, "written": 0}
