@@ -88,6 +88,10 @@ class ProjectAutoSchema(AutoSchema):
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
         schema = super()._map_basic_serializer(serializer, direction)
+        describe = getattr(serializer, "schema_description", None)
+        if callable(describe):
+            # A base class's docstring would describe every subclass alike (the command bodies').
+            schema["description"] = describe()
         if direction == "request" and isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False  # an unknown field is a 400, so say so
         if direction == "response" and isinstance(serializer, ModelSerializer) and schema.get("properties"):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from commands_app.api.serializers import COMMAND_SERIALIZERS
+from commands_app.api.serializers import COMMAND_SERIALIZERS, CommandSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +185,16 @@ def test_the_required_headers_the_schema_declares_are_sent(schema, api):
     assert "Idempotent-Replayed" not in first.headers
     again = api.post("/api/commands/add-product/", body, format="json", HTTP_IDEMPOTENCY_KEY="hdr-1")
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_each_command_body_has_its_own_description(schema):
+    base = CommandSerializer.__doc__.split(":")[0]
+    descriptions = {}
+    for serializer in COMMAND_SERIALIZERS:
+        name = serializer.command_class.command_type()
+        body = schema["paths"][f"/api/commands/{name}/"]["post"]["requestBody"]["content"]["application/json"]
+        description = resolve(schema, body["schema"]).get("description", "")
+        assert description, name
+        assert base not in description, name  # not the base class's "Base for command input: …"
+        descriptions[name] = description
+    assert len(set(descriptions.values())) == len(descriptions), descriptions
