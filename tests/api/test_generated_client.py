@@ -81,12 +81,18 @@ def test_the_generated_client_gets_a_token_sends_a_command_and_reads_it_back(cli
     models = importlib.import_module(f"{PACKAGE}.models")
     CommandSenderFactory(username="generated-client-user")
 
-    anonymous = client_package.Client(base_url=live_server.url)
-    token = auth.sync(
-        client=anonymous, body=models.AuthTokenRequest(username="generated-client-user", password=PASSWORD)
-    )
+    # Each client closed at the end: a kept-alive connection would hold the live server's
+    # request thread, and with it a database connection, past the test.
+    with client_package.Client(base_url=live_server.url) as anonymous:
+        credentials = models.AuthTokenRequest(username="generated-client-user", password=PASSWORD)
+        token = auth.sync(client=anonymous, body=credentials)
     assert isinstance(token, models.AuthToken), token
-    client = client_package.AuthenticatedClient(base_url=live_server.url, token=token.token, prefix="Token")
+    with client_package.AuthenticatedClient(base_url=live_server.url, token=token.token, prefix="Token") as client:
+        walk_through(client, models, add_product, products_list, products_retrieve)
+
+
+def walk_through(client, models, add_product, products_list, products_retrieve) -> None:
+    """A command, then the product through the list (read-your-writes) and the detail, and a 404."""
 
     sku = f"GEN-{uuid.uuid4().hex[:8]}"
     sent = add_product.sync_detailed(
