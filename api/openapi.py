@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 from rest_framework.serializers import ModelSerializer
 
+from api.correlation import CORRELATION_HEADER, MAX_CORRELATION_ID_LENGTH
 from api.errors import ErrorSerializer, InvalidInputErrorSerializer
 from api.serializers import MoneyField, StrictSerializer
 
@@ -32,6 +33,21 @@ GENERIC_ERRORS = {
     "429": (ErrorSerializer, "Too many requests from this user: wait the seconds `Retry-After` says."),
     "503": (ErrorSerializer, "`min_position` not reached in time: the detail names the projection; see `Retry-After`."),
 }
+
+# Response headers (OpenAPI header objects). Every answer carries the correlation id (the
+# middleware, `api.correlation`); every 429 and 503 says when to try again.
+CORRELATION_ID_RESPONSE_HEADER = {
+    "description": "This request's id: the client's own `X-Correlation-ID` if it sent a usable one, "
+    "else a new UUID. Commands stamp it on their events (`/api/events/?correlation_id=`).",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_CORRELATION_ID_LENGTH},
+}
+RETRY_AFTER_RESPONSE_HEADER = {
+    "description": "Seconds to wait before sending the request again.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
+RETRY_AFTER_STATUSES = {"429", "503"}
 
 
 class ProjectAutoSchema(AutoSchema):
@@ -50,10 +66,32 @@ class ProjectAutoSchema(AutoSchema):
                     "description": description,
                     "content": {"application/json": {"schema": self.resolve_serializer(serializer, "response").ref}},
                 }
+        self.declare_response_headers(responses)
         return operation
+
+    def declare_response_headers(self, responses: dict) -> None:
+        """Name the headers each answer carries: the correlation id on all, `Retry-After` on 429/503,
+        and on a success the view's own `success_response_headers` (a class attribute:
+        header name -> OpenAPI header object), e.g. the read models' projection position.
+        """
+        own = getattr(self.view, "success_response_headers", {})
+        for code, response in responses.items():
+            if "$ref" in response:
+                continue
+            headers = response.setdefault("headers", {})
+            headers.setdefault(CORRELATION_HEADER, CORRELATION_ID_RESPONSE_HEADER)
+            if code in RETRY_AFTER_STATUSES:
+                headers.setdefault("Retry-After", RETRY_AFTER_RESPONSE_HEADER)
+            if str(code).startswith("2"):
+                for name, header in own.items():
+                    headers.setdefault(name, header)
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
         schema = super()._map_basic_serializer(serializer, direction)
+        describe = getattr(serializer, "schema_description", None)
+        if callable(describe):
+            # A base class's docstring would describe every subclass alike (the command bodies').
+            schema["description"] = describe()
         if direction == "request" and isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False  # an unknown field is a 400, so say so
         if direction == "response" and isinstance(serializer, ModelSerializer) and schema.get("properties"):

@@ -128,6 +128,21 @@ class ReadYourWritesMixin(_MixedInto):
     projections: ClassVar[tuple[str, ...]] = ()
     # The process managers (sagas) whose commands `?settled=true` waits for.
     processes: ClassVar[tuple[str, ...]] = ()
+    # Declared in the schema on the 200 (`api.openapi.ProjectAutoSchema`).
+    success_response_headers: ClassVar[dict[str, dict]] = {
+        POSITION_HEADER: {
+            "description": "The log position this answer's projections had read up to (the lowest of them): "
+            "the answer includes the effects of every command whose `position` is at most this.",
+            "required": True,
+            "schema": {"type": "integer", "format": "int64", "minimum": 0},
+        },
+        DATABASE_HEADER: {
+            "description": "Which database answered: `read` (or `default`) for the read primary, "
+            "`read_replica_N` for a hot standby (docs/read-database.md).",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+    }
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authenticated first: strangers wait for nothing

@@ -4,6 +4,7 @@ Serializers only parse and type-check; the command's own `validate()` (run by th
 is where its rules live. Both use the limits in `commands_app.domain.limits`.
 """
 
+import inspect
 from typing import Any, ClassVar
 
 from django.core.validators import RegexValidator
@@ -66,11 +67,29 @@ class CommandSerializer(StrictSerializer):
 
     command_class: ClassVar[type[Command]]
 
+    @classmethod
+    def schema_description(cls) -> str:
+        """The request body's description in the schema: the command's own docstring (its first
+        line), then this serializer's own, if either is written; never this base class's text.
+        """
+        command_class = cls.command_class
+        parts = []
+        # A dataclass without a docstring gets a generated one ("PlaceOrder(*, command_id=…)").
+        command_doc = inspect.getdoc(command_class) if "__doc__" in vars(command_class) else None
+        if command_doc and not command_doc.startswith(f"{command_class.__name__}("):
+            parts.append(command_doc.splitlines()[0])
+        own = vars(cls).get("__doc__")
+        if own:
+            parts.append(inspect.cleandoc(own))
+        return "\n\n".join(parts) or f"The body of the `{command_class.command_type()}` command."
+
     def to_command(self) -> Command:
         return self.command_class(**self.validated_data)
 
 
 class RegisterCustomerSerializer(CommandSerializer):
+    """A new customer: a name and an email no other customer has (409 if one does)."""
+
     command_class = c.RegisterCustomer
     customer_id = serializers.UUIDField(required=False, help_text="Generated when absent.")
     name = StrictCharField(max_length=limits.MAX_NAME_LENGTH)
@@ -86,6 +105,8 @@ class ForgetCustomerSerializer(CommandSerializer):
 
 
 class UpdateCustomerSerializer(CommandSerializer):
+    """A customer's new name, new email, or both; the email must be no other customer's."""
+
     command_class = c.UpdateCustomer
     customer_id = serializers.UUIDField()
     name = StrictCharField(max_length=limits.MAX_NAME_LENGTH, required=False)
@@ -99,12 +120,16 @@ class UpdateCustomerSerializer(CommandSerializer):
 
 
 class OrderLineSerializer(StrictSerializer):
+    """One line of a new order: a product and how many; `unit_price`, when given, must be its price."""
+
     sku = sku_field()
     quantity = quantity_field()
     unit_price = unit_price_field()
 
 
 class PlaceOrderSerializer(CommandSerializer):
+    """A new order for a customer, with its lines; the saga then reserves its stock and confirms it, or cancels it."""
+
     command_class = c.PlaceOrder
     order_id = serializers.UUIDField(required=False, help_text="Generated when absent.")
     customer_id = serializers.UUIDField()
@@ -117,6 +142,8 @@ class PlaceOrderSerializer(CommandSerializer):
 
 
 class AddItemSerializer(CommandSerializer):
+    """More units of a product on an open order: a new line, or more on its line at the same price."""
+
     command_class = c.AddItem
     order_id = serializers.UUIDField()
     sku = sku_field()
@@ -126,6 +153,8 @@ class AddItemSerializer(CommandSerializer):
 
 
 class RemoveItemSerializer(CommandSerializer):
+    """Take a product's line off an open order."""
+
     command_class = c.RemoveItem
     order_id = serializers.UUIDField()
     # Any sku on the order, including one placed before the sku rule: removing must stay possible.
@@ -134,12 +163,16 @@ class RemoveItemSerializer(CommandSerializer):
 
 
 class ShipOrderSerializer(CommandSerializer):
+    """Ship an order once it is confirmed (its stock reserved); an empty or pending one is a 422."""
+
     command_class = c.ShipOrder
     order_id = serializers.UUIDField()
     expected_version = expected_version_field()
 
 
 class CancelOrderSerializer(CommandSerializer):
+    """Cancel an order not yet shipped or cancelled, with the reason; the saga releases its reserved stock."""
+
     command_class = c.CancelOrder
     order_id = serializers.UUIDField()
     reason = StrictCharField(max_length=limits.MAX_REASON_LENGTH)

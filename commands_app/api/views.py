@@ -56,6 +56,15 @@ class CommandView(APIView):
     # would read `items=…` fields as an empty list (fuzzing found it). Anything else is 415.
     parser_classes = [BoundedJSONParser]
     throttle_scope = "commands"
+    # Declared in the schema on the 200 (`api.openapi.ProjectAutoSchema`).
+    success_response_headers: ClassVar[dict[str, dict]] = {
+        REPLAYED_HEADER: {
+            "description": "`true` when this is the stored first answer to an earlier request with the same "
+            "`Idempotency-Key` (nothing was written this time); absent otherwise.",
+            "required": False,
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    }
 
     def get_serializer(self, *args, **kwargs) -> CommandSerializer:  # drf-spectacular and the browsable API use this
         return self.command_serializer_class()(*args, **kwargs)

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from commands_app.api.serializers import COMMAND_SERIALIZERS
+from commands_app.api.serializers import COMMAND_SERIALIZERS, CommandSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,65 @@ def test_the_docs_render_and_load_only_local_assets(user):
     script = browser.get(startup).content.decode()
     assert "SwaggerUIBundle" in script and '"/api/schema/"' in script
     assert browser.get("/api/schema/").status_code == 200  # what the page loads, with the same session
+
+
+def test_every_answer_declares_its_correlation_id_and_every_429_and_503_retry_after(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for code, response in operation["responses"].items():
+                headers = response.get("headers", {})
+                assert headers["X-Correlation-ID"]["required"] is True, (path, method, code)
+                if code in {"429", "503"}:
+                    assert headers["Retry-After"]["schema"]["type"] == "integer", (path, method, code)
+                else:
+                    assert "Retry-After" not in headers, (path, method, code)
+
+
+def test_read_model_answers_declare_their_projection_position_and_commands_the_replay_mark(schema):
+    for path in ("/api/orders/", "/api/orders/{id}/", "/api/customers/", "/api/products/", "/api/products/{sku}/"):
+        ok = schema["paths"][path]["get"]["responses"]["200"]["headers"]
+        assert ok["X-Projection-Position"]["schema"]["type"] == "integer", path
+        assert ok["X-Projection-Position"]["required"] is True, path
+        assert "X-Read-Database" in ok, path
+        assert "X-Projection-Position" not in schema["paths"][path]["get"]["responses"]["400"]["headers"], path
+    for serializer in COMMAND_SERIALIZERS:
+        name = serializer.command_class.command_type()
+        responses = schema["paths"][f"/api/commands/{name}/"]["post"]["responses"]
+        assert responses["200"]["headers"]["Idempotent-Replayed"]["schema"]["enum"] == ["true"], name
+        assert "Idempotent-Replayed" not in responses["409"]["headers"], name
+    events = schema["paths"]["/api/events/"]["get"]["responses"]["200"]["headers"]
+    assert set(events) == {"X-Correlation-ID"}  # the log itself, not a projection: no position header
+
+
+def test_the_required_headers_the_schema_declares_are_sent(schema, api):
+    # What a generated client may rely on: each header declared required is in the answer.
+    def required(path: str, method: str, code: str) -> set[str]:
+        headers = schema["paths"][path][method]["responses"][code]["headers"]
+        return {name for name, header in headers.items() if header.get("required")}
+
+    listing = api.get("/api/products/")
+    assert listing.status_code == 200
+    assert required("/api/products/", "get", "200") <= set(listing.headers)
+    bad = api.get("/api/products/", {"limit": "x"})
+    assert bad.status_code == 400
+    assert required("/api/products/", "get", "400") <= set(bad.headers)
+    body = {"sku": "HDR-1", "name": "Header test", "price": "1.50"}
+    first = api.post("/api/commands/add-product/", body, format="json", HTTP_IDEMPOTENCY_KEY="hdr-1")
+    assert first.status_code == 200, first.json()
+    assert required("/api/commands/add-product/", "post", "200") <= set(first.headers)
+    assert "Idempotent-Replayed" not in first.headers
+    again = api.post("/api/commands/add-product/", body, format="json", HTTP_IDEMPOTENCY_KEY="hdr-1")
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_each_command_body_has_its_own_description(schema):
+    base = CommandSerializer.__doc__.split(":")[0]
+    descriptions = {}
+    for serializer in COMMAND_SERIALIZERS:
+        name = serializer.command_class.command_type()
+        body = schema["paths"][f"/api/commands/{name}/"]["post"]["requestBody"]["content"]["application/json"]
+        description = resolve(schema, body["schema"]).get("description", "")
+        assert description, name
+        assert base not in description, name  # not the base class's "Base for command input: …"
+        descriptions[name] = description
+    assert len(set(descriptions.values())) == len(descriptions), descriptions
