@@ -18,7 +18,7 @@ from django.db import connections
 from eventstore import replicas
 from eventstore.routers import subscription_db
 from queries_app.models import CustomerView, OrderSummary
-from tests.api.helpers import command, project, register_customer
+from tests.api.helpers import command, in_catalogue, project, register_customer
 from tests.conftest import wait_until
 
 REPLICA = "read_replica_1"
@@ -34,7 +34,7 @@ pytestmark = [
     ),
 ]
 
-ORDER = [{"sku": "A", "quantity": 2, "unit_price": "3"}]
+ORDER = [{"sku": "A", "quantity": 2, "unit_price": "3.00"}]
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +69,7 @@ def replay_paused() -> Iterator[None]:
 def placed(api) -> dict:
     """A customer with one order, projected on the read primary: the command's response body."""
     customer = register_customer(api)
+    in_catalogue(api, ORDER)  # a line's sku must be a product, at its price
     response = command(api, "place-order", customer_id=customer, items=ORDER)
     assert response.status_code == 200, response.json()
     project()
