@@ -45,16 +45,6 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
 
-def local_data_key_master(path: Path) -> str:
-    """DEBUG only: the master key of this checkout, made once under var/ (never for production)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(base64.b64encode(os.urandom(32)).decode())
-    return path.read_text().strip()
-
-
 def checked_master_key(name: str, value: str) -> str:
     try:
         ok = len(base64.b64decode(value, validate=True)) == 32
@@ -79,8 +69,11 @@ if not DATA_KEY_MASTER:
             "Set it to 32 random bytes in base64 (keep it outside the database, e.g. in your secret store), "
             "or set DEBUG=1 for local development, which keeps a key in var/data-key-master."
         )
-    DATA_KEY_MASTER = local_data_key_master(VAR_DIR / "data-key-master")
-checked_master_key("DATA_KEY_MASTER", DATA_KEY_MASTER)
+    # Made on first start, not here (config.local_files): importing the settings writes nothing.
+    DATA_KEY_MASTER_LOCAL_FILE = VAR_DIR / "data-key-master"
+    DATA_KEY_MASTER = DATA_KEY_MASTER_LOCAL_FILE.read_text().strip() if DATA_KEY_MASTER_LOCAL_FILE.exists() else ""
+if DATA_KEY_MASTER:
+    checked_master_key("DATA_KEY_MASTER", DATA_KEY_MASTER)
 # While rotating (`manage.py rotate_master_key`): the old key(s), so keys they wrapped still open.
 DATA_KEY_MASTER_PREVIOUS = [
     checked_master_key("DATA_KEY_MASTER_PREVIOUS", key) for key in env_list("DATA_KEY_MASTER_PREVIOUS", "")
@@ -105,6 +98,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
+    "config.apps.ConfigAppConfig",  # first: makes var/'s directories and DEBUG's key (config.local_files)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -203,7 +197,6 @@ def database_settings(url: str, test_name: str | None) -> dj_database_url.DBConf
     """One `DATABASES` entry from a URL (dj-database-url), with SQLite tuned for two writing processes."""
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")), conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
         # The web process and the worker both write: WAL lets readers run beside the writer,
         # IMMEDIATE takes the write lock up front instead of failing on upgrade.
         config["CONN_MAX_AGE"] = 0
@@ -277,7 +270,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -347,7 +339,6 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
