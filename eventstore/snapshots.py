@@ -3,8 +3,9 @@
 A snapshot is a cache beside the log, never a source of truth. Readers check it before
 trusting it (its stream type and schema version must match the loader's), and fall back to
 a full replay when it is missing, stale or unreadable. Writers store one in the same
-transaction as the append that crosses a multiple of N (`settings.EVENTSTORE_SNAPSHOT_EVERY`,
-by stream type), so a snapshot never describes events that were rolled back.
+transaction as the append that crosses a multiple of N (`settings.EVENTSTORE_SNAPSHOT_EVERY`),
+so a snapshot never describes events that were rolled back. Which stream types are snapshotted
+is the domain's to say (`eventstore.snapshot_policy.snapshotted`), not the settings'.
 
 This module knows nothing of aggregates: it stores and fetches JSON state by stream.
 """
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from django.conf import settings
 from django.db import connections
 
 from eventstore.db import hot_cursor
@@ -67,12 +67,6 @@ class StoredSnapshot:
     version: int
     schema_version: int
     state: dict[str, Any]
-
-
-def snapshot_every(stream_type: str) -> int | None:
-    """How many events apart this stream type is snapshotted; None when it is not."""
-    every = getattr(settings, "EVENTSTORE_SNAPSHOT_EVERY", {}).get(stream_type)
-    return every if isinstance(every, int) and every > 0 else None
 
 
 def crosses_threshold(every: int, old_version: int, new_version: int) -> bool:

@@ -52,7 +52,7 @@ def loads_per_second(order_id: str, seconds: float, *, snapshots: bool) -> float
 
 
 def run(bench: Bench) -> RowResult:
-    from eventstore.snapshots import snapshot_every
+    from eventstore.snapshot_policy import snapshot_every
 
     bench.say("row 4: load a 1,000-event aggregate, without and with snapshots")
     order_id = str(uuid.uuid4())

@@ -142,16 +142,30 @@ class ForgetCustomer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlaceOrder(Command):
-    order_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    customer_id: uuid.UUID
-    items: tuple[RequestedLine | OrderLine, ...] = ()
+class OrderCommand(Command):
+    """A command on one order's stream: keyed by `order_id`, which must be a UUID.
+
+    Subclasses add their own fields after `order_id` and call `super().check(errors)` first,
+    so the order's id is checked (and reported) before anything else.
+    """
+
+    order_id: uuid.UUID
 
     def aggregate_id(self) -> str:
         return str(self.order_id)
 
     def check(self, errors: FieldErrors) -> None:
         check_uuid(errors, "order_id", self.order_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceOrder(OrderCommand):
+    order_id: uuid.UUID = field(default_factory=uuid.uuid4)  # the base's field, with a default: same place
+    customer_id: uuid.UUID
+    items: tuple[RequestedLine | OrderLine, ...] = ()
+
+    def check(self, errors: FieldErrors) -> None:
+        super().check(errors)
         check_uuid(errors, "customer_id", self.customer_id)
         if not errors.check(isinstance(self.items, tuple | list), "items", "Must be a list of order lines."):
             return
@@ -166,21 +180,17 @@ class PlaceOrder(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AddItem(Command):
+class AddItem(OrderCommand):
     # A line change commutes with other lines' changes; the rules (open, same price, the
     # quantity cap) are checked again on the newer order, so a retry is still refused when they fail.
     retry_on_conflict: ClassVar[bool] = True
 
-    order_id: uuid.UUID
     sku: str
     quantity: int
     unit_price: Decimal | None = None  # the catalogue's price; when given, it must be that price
 
-    def aggregate_id(self) -> str:
-        return str(self.order_id)
-
     def check(self, errors: FieldErrors) -> None:
-        check_uuid(errors, "order_id", self.order_id)
+        super().check(errors)
         check_sku(errors, "sku", self.sku)
         check_quantity(errors, "quantity", self.quantity)
         if self.unit_price is not None:
@@ -188,61 +198,37 @@ class AddItem(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RemoveItem(Command):
+class RemoveItem(OrderCommand):
     retry_on_conflict: ClassVar[bool] = True  # as AddItem
 
-    order_id: uuid.UUID
     sku: str
 
-    def aggregate_id(self) -> str:
-        return str(self.order_id)
-
     def check(self, errors: FieldErrors) -> None:
-        check_uuid(errors, "order_id", self.order_id)
+        super().check(errors)
         check_text(errors, "sku", self.sku, limits.MAX_SKU_LENGTH)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShipOrder(Command):
+class ShipOrder(OrderCommand):
     # Without an expected_version the sender asked "ship it if it can be shipped now"; a
     # conflict (the saga confirming, another ship) is decided again, and may then be a 422.
     retry_on_conflict: ClassVar[bool] = True
 
-    order_id: uuid.UUID
-
-    def aggregate_id(self) -> str:
-        return str(self.order_id)
-
-    def check(self, errors: FieldErrors) -> None:
-        check_uuid(errors, "order_id", self.order_id)
-
 
 @dataclass(frozen=True, kw_only=True)
-class CancelOrder(Command):
+class CancelOrder(OrderCommand):
     retry_on_conflict: ClassVar[bool] = True  # as ShipOrder: "cancel it unless it can no longer be"
 
-    order_id: uuid.UUID
     reason: str
 
-    def aggregate_id(self) -> str:
-        return str(self.order_id)
-
     def check(self, errors: FieldErrors) -> None:
-        check_uuid(errors, "order_id", self.order_id)
+        super().check(errors)
         check_text(errors, "reason", self.reason, limits.MAX_REASON_LENGTH)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConfirmOrder(Command):
+class ConfirmOrder(OrderCommand):
     """Sent by the fulfilment saga once stock is held for every line (with the version it reserved for)."""
-
-    order_id: uuid.UUID
-
-    def aggregate_id(self) -> str:
-        return str(self.order_id)
-
-    def check(self, errors: FieldErrors) -> None:
-        check_uuid(errors, "order_id", self.order_id)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
-from commands_app.domain.registry import domain_aggregates, domain_events
+from commands_app.domain.registry import domain_aggregates, domain_events, snapshotted_aggregate
 from commands_app.framework.aggregate import Aggregate
 from commands_app.framework.errors import DomainError
 
@@ -41,6 +41,7 @@ class CustomerForgotten:
 
 
 @domain_aggregates.register
+@snapshotted_aggregate
 class Customer(Aggregate):
     """A customer who can place orders, until they are forgotten."""
 

@@ -13,7 +13,7 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from commands_app.domain.limits import MAX_QUANTITY
-from commands_app.domain.registry import domain_aggregates, domain_events
+from commands_app.domain.registry import domain_aggregates, domain_events, snapshotted_aggregate
 from commands_app.framework.aggregate import Aggregate
 from commands_app.framework.errors import DomainError
 
@@ -88,6 +88,7 @@ class OrderCancelled:
 
 
 @domain_aggregates.register
+@snapshotted_aggregate
 class Order(Aggregate):
     """An order of one customer: lines that change until it is shipped or cancelled."""
 

@@ -30,7 +30,7 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from commands_app.domain.limits import MAX_STOCK
-from commands_app.domain.registry import domain_aggregates, domain_events
+from commands_app.domain.registry import domain_aggregates, domain_events, snapshotted_aggregate
 from commands_app.framework.aggregate import Aggregate
 from commands_app.framework.errors import DomainError
 
@@ -187,6 +187,7 @@ class StockHold(Aggregate):
 
 
 @domain_aggregates.register
+@snapshotted_aggregate
 class Product(Aggregate):
     """A product: its sku, name and price, units on hand and units reserved in total.
 

@@ -13,7 +13,8 @@ from commands_app.framework.aggregate import Aggregate
 from eventstore.personal.keys import key_store
 from eventstore.personal.sealing import seal_fields
 from eventstore.serialization import EventRegistry
-from eventstore.snapshots import SnapshotStore, StoredSnapshot, crosses_threshold, snapshot_every
+from eventstore.snapshot_policy import snapshot_every
+from eventstore.snapshots import SnapshotStore, StoredSnapshot, crosses_threshold
 from eventstore.store import AppendResult, EventStore, NewEvent, RecordedEvent, StreamEvent
 
 A = TypeVar("A", bound=Aggregate)

@@ -13,7 +13,8 @@ from commands_app.framework.repository import AggregateRepository
 from eventstore import snapshots
 from eventstore.models import Snapshot
 from eventstore.personal.sealing import PERSONAL
-from eventstore.snapshots import SnapshotStore, crosses_threshold, snapshot_every
+from eventstore.snapshot_policy import snapshot_every
+from eventstore.snapshots import SnapshotStore, crosses_threshold
 from eventstore.store import EventStore
 from tests.api.helpers import command, in_catalogue, place_order, register_customer
 
@@ -230,3 +231,11 @@ def test_a_load_longer_than_its_limit_reads_the_rest(repository, monkeypatch, dj
     SnapshotStore().delete(order_id)
     with django_assert_num_queries(2):
         assert vars(repository.load(Order, order_id)) == expected
+
+
+def test_the_domain_names_the_snapshotted_stream_types(settings):
+    # The settings give only N; Order, Customer and Product register themselves, StockHold does not.
+    settings.EVENTSTORE_SNAPSHOT_EVERY = 50
+    assert [snapshot_every(t) for t in ("Order", "Customer", "Product", "StockHold")] == [50, 50, 50, None]
+    settings.EVENTSTORE_SNAPSHOT_EVERY = 0
+    assert snapshot_every("Order") is None
