@@ -65,6 +65,8 @@ def claim_email(customer_id: uuid.UUID | str, email: str, *, using: str = "defau
     if _insert_unless_held(key, customer, using):
         return
     holder = EmailReservation.objects.using(using).filter(email_key=key).values_list("customer_id", flat=True).first()
+    if holder is None and _insert_unless_held(key, customer, using):
+        return  # its holder let it go in between (a change of email, a forgetting)
     if holder != customer:
         raise email_taken(email)
 

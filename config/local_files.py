@@ -17,13 +17,18 @@ def local_data_key_master(path: Path) -> str:
     """DEBUG only: the master key of this checkout, made once under var/ (never for production)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a name of this process, then linked into place: a process starting
+        # at the same moment sees no file or the whole key, never an empty one.
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(base64.b64encode(os.urandom(32)).decode())
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass  # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as file:
-                file.write(base64.b64encode(os.urandom(32)).decode())
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

@@ -11,10 +11,11 @@ holds no lock and keeps no query running on the database while it sleeps.
 """
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.db import router, transaction
+from django.db import DatabaseError, router, transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -23,7 +24,7 @@ from rest_framework.response import Response
 
 from api.parsing import MAX_POSITION, is_whole_number
 from eventstore.models import Checkpoint, Event
-from eventstore.replicas import checkpoint_positions, choose_reader
+from eventstore.replicas import checkpoint_positions, choose_reader, mark_down, read_primary, replica_aliases
 
 POSITION_HEADER = "X-Projection-Position"
 # Which database answered: a replica's alias (`read_replica_1`) or the read primary's (`read`).
@@ -189,12 +190,25 @@ class ReadYourWritesMixin(_MixedInto):
         return getattr(self, "read_database", None) or router.db_for_read(Checkpoint)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic(using=self.answering_database()):
-            return super().list(request, *args, **kwargs)  # type: ignore[misc]  # the viewset's
+        return self.answer(super().list, request, *args, **kwargs)  # type: ignore[misc]  # the viewset's
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic(using=self.answering_database()):
-            return super().retrieve(request, *args, **kwargs)  # type: ignore[misc]  # the viewset's
+        return self.answer(super().retrieve, request, *args, **kwargs)  # type: ignore[misc]  # the viewset's
+
+    def answer(self, view: Callable[..., Response], request: Request, *args: Any, **kwargs: Any) -> Response:
+        """`view` in one transaction; a replica that fails it (cancelled by replayed DDL, gone) is
+        marked down and the read primary answers, which has all the replica had and more."""
+        alias = self.answering_database()
+        try:
+            with transaction.atomic(using=alias):
+                return view(request, *args, **kwargs)
+        except DatabaseError:
+            if alias not in replica_aliases():
+                raise
+            mark_down(alias)
+            self.read_database = read_primary()
+        with transaction.atomic(using=self.read_database):
+            return view(request, *args, **kwargs)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -67,12 +67,14 @@ class AggregateRepository:
         When the append crosses the snapshot threshold, the snapshot is written in the same
         transaction (the caller's, or one opened here), so it never outlives its events.
         """
-        new_events = [self._new_event(aggregate, event, metadata) for event in aggregate.pending_events]
         loaded_version = aggregate.version
         # Inside a caller's transaction, no block of our own: a ConcurrencyError leaving an
         # inner block would mark the caller's transaction for rollback.
         in_transaction = transaction.get_connection(self.store.using).in_atomic_block
         with nullcontext() if in_transaction else transaction.atomic(using=self.store.using):
+            # Sealed inside the transaction: a new subject's key is cached on commit only, so a
+            # failed append never leaves a key in the cache that no row stores.
+            new_events = [self._new_event(aggregate, event, metadata) for event in aggregate.pending_events]
             result = self.store.append(
                 aggregate.id, aggregate.stream_type, new_events, expected_version=aggregate.version
             )

@@ -197,7 +197,8 @@ class TableKeyStore:
             # No check row yet (or its first transaction rolled back): any stored key says which master is right.
             row = rows.order_by("created_at").first()
             if row is None:  # the first use of an empty table: the configured key becomes its master
-                self._insert(MASTER_CHECK_SUBJECT, masters[0], MASTER_CHECK_PLAINTEXT)
+                if not self._insert(MASTER_CHECK_SUBJECT, masters[0], MASTER_CHECK_PLAINTEXT):
+                    self._check_master(masters)  # another process wrote it first: check against theirs
                 return
         known = {master.key_id for master in masters}
         if row.master_key_id not in known:
