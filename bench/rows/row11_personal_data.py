@@ -11,8 +11,8 @@ from bench.stats import alternate, median, ratio
 
 def run(bench: Bench) -> RowResult:
     """With the shared client pool of the in-process rows, or (`--only 11`) a pool of its own."""
-    if bench.pool is not None:
-        return measure(bench, bench.pool)
+    if bench.client_pool is not None:
+        return measure(bench, bench.client_pool)
     env = services.service_env(bench.config, "config.settings", "inproc")
     pool = ClientPool(bench.config, env, str(bench.log_dir / "clients.log"), size=1)
     try:
