@@ -89,24 +89,27 @@ def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
         yield event_row(
             "Customer", customer_id, 1, CustomerRegistered(name=f"Customer {i}", email=f"c{i}@ex.com"), clock.tick()
         )
-    open_orders: OrderedDict[str, int] = OrderedDict()  # the newest 1,000 open orders and their versions
+    # The newest 1,000 open orders: their versions and totals (line events carry the total after them).
+    open_orders: OrderedDict[str, tuple[int, Decimal]] = OrderedDict()
     for n in range(total - len(customers)):
         roll = rng.random()
         if roll < 0.85 or len(open_orders) < 10:
             order_id = str(uuid.UUID(int=rng.getrandbits(128)))
-            event: object = OrderPlaced(
-                customer_id=uuid.UUID(rng.choice(customers)), lines=lines(rng, rng.randint(1, 3))
-            )
-            yield event_row("Order", order_id, 1, event, clock.tick())
-            open_orders[order_id] = 1
+            placed = OrderPlaced(customer_id=uuid.UUID(rng.choice(customers)), lines=lines(rng, rng.randint(1, 3)))
+            yield event_row("Order", order_id, 1, placed, clock.tick())
+            open_orders[order_id] = (1, placed.total or Decimal(0))
             if len(open_orders) > 1_000:
                 open_orders.popitem(last=False)
             continue
         order_id = rng.choice(list(itertools.islice(reversed(open_orders), 50)))
-        version = open_orders[order_id] + 1
+        version, total = open_orders[order_id]
+        version += 1
+        event: object
         if roll < 0.95:
-            event = ItemAdded(sku=f"ADD-{n}", quantity=rng.randint(1, 5), unit_price=Decimal("9.99"))
-            open_orders[order_id] = version
+            quantity = rng.randint(1, 5)
+            total += quantity * Decimal("9.99")
+            event = ItemAdded(sku=f"ADD-{n}", quantity=quantity, unit_price=Decimal("9.99"), total=total)
+            open_orders[order_id] = (version, total)
         else:
             event = OrderShipped()
             del open_orders[order_id]
@@ -118,11 +121,12 @@ def orders_with_events(order_ids: Iterable[str], events_per_order: int, customer
     clock = Clock()
     rng = random.Random(11)
     for order_id in order_ids:
-        yield event_row(
-            "Order", order_id, 1, OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, 1)), clock.tick()
-        )
+        placed = OrderPlaced(customer_id=uuid.UUID(customer_id), lines=lines(rng, 1))
+        yield event_row("Order", order_id, 1, placed, clock.tick())
+        total = placed.total or Decimal(0)
         for version in range(2, events_per_order + 1):
-            event = ItemAdded(sku=f"POOL-{version}", quantity=1, unit_price=Decimal("1.50"))
+            total += Decimal("1.50")
+            event = ItemAdded(sku=f"POOL-{version}", quantity=1, unit_price=Decimal("1.50"), total=total)
             yield event_row("Order", order_id, version, event, clock.tick())
 
 

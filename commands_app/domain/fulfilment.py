@@ -1,11 +1,14 @@
 """`OrderFulfilment`: the saga that reserves stock for orders, then confirms or cancels them.
 
-On every change of an order (placed, a line added or removed, shipped, cancelled) it loads the
-order as it is now and brings the stock in line with it:
+On every change of an order (placed, a line added or removed, reopened, shipped, cancelled) it
+loads the order as it is now and brings the stock in line with it. It decides nothing the order
+decided: the status it acts on is the aggregate's, and a line change of a confirmed order comes
+with the order's own `OrderReopened`, which puts it back among the `placed`:
 
-- `placed`: hold each line's quantity of its product, in sku order; when every line is held,
-  confirm the order; when one is refused (an unknown sku, or not enough available), cancel
-  the order as "out of stock" and release whatever was held for it;
+- `placed` (or reopened): hold each line's quantity of its product, in sku order, and release
+  lines removed since; when every line is held, confirm the order; when one is refused (an
+  unknown sku, or not enough available), cancel the order as "out of stock" and release
+  whatever was held for it;
 - `cancelled`: release what is held for it on every sku it ever had;
 - `shipped`: turn what is held for its lines into a deduction from stock on hand;
 - `confirmed`: nothing (it is only confirmed once its stock is held).
@@ -49,7 +52,7 @@ class OrderFulfilment(ProcessManager):
 
         return aggregate_repository()
 
-    @handles("OrderPlaced", "ItemAdded", "ItemRemoved", "OrderShipped", "OrderCancelled")
+    @handles("OrderPlaced", "ItemAdded", "ItemRemoved", "OrderReopened", "OrderShipped", "OrderCancelled")
     def order_changed(self, event: RecordedEvent) -> None:
         order = self.aggregate_repository().load(Order, event.stream_id)
         if order.status == PLACED:

@@ -2,11 +2,18 @@
 
 Statuses: `placed` (waiting for stock) -> `confirmed` (the fulfilment saga reserved every line)
 -> `shipped`; or `cancelled` from `placed` or `confirmed`. Changing the lines of a confirmed
-order takes it back to `placed` until the saga has reserved the new lines, so a confirmed order's
-lines are always the ones its stock is held for, and only a confirmed order can be shipped.
+order takes it back to `placed` (`OrderReopened`) until the saga has reserved the new lines, so a
+confirmed order's lines are always the ones its stock is held for, and only a confirmed order can
+be shipped.
+
+The events carry what the aggregate decided, so readers copy facts instead of re-deriving them:
+every event that changes the lines carries the order's `total` after it, and a reopening is an
+event of its own. Rows written before that (schema 1 of `ItemAdded`/`ItemRemoved`) read with
+`total=None`; see `docs/schema-evolution.md`.
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import singledispatchmethod
@@ -27,7 +34,8 @@ class OrderLine:
     unit_price: Decimal
 
 
-def lines_total(lines: tuple[OrderLine, ...]) -> Decimal:
+def lines_total(lines: Iterable[OrderLine]) -> Decimal:
+    """The order's total: the one place it is computed (events carry it to every reader)."""
     return sum((line.quantity * line.unit_price for line in lines), Decimal("0"))
 
 
@@ -54,19 +62,45 @@ class OrderPlaced:
 @domain_events.register
 @dataclass(frozen=True)
 class ItemAdded:
+    """Schema 2 added `total`, the order's total after the line was added.
+
+    `None` only in rows written in schema 1, which did not record it (the upcaster in
+    `commands_app.domain.upcasters` says so): such a row also implied `OrderReopened` when the
+    order was confirmed, as no event said it then.
+    """
+
     sku: str
     quantity: int
     unit_price: Decimal
+    total: Decimal | None
+
+    schema_version: ClassVar[int] = 2
 
 
 @domain_events.register
 @dataclass(frozen=True)
 class ItemRemoved:
-    """The whole line left the order; it records what was removed, so readers need no lookup."""
+    """The whole line left the order; it records what was removed, so readers need no lookup.
+
+    Schema 2 added `total`, the order's total after the removal (`None` in schema-1 rows, as
+    for `ItemAdded`).
+    """
 
     sku: str
     quantity: int
     unit_price: Decimal
+    total: Decimal | None
+
+    schema_version: ClassVar[int] = 2
+
+
+@domain_events.register
+@dataclass(frozen=True)
+class OrderReopened:
+    """A line change took a confirmed order back to `placed`: its stock is to be reserved again.
+
+    Raised right after the `ItemAdded`/`ItemRemoved` that caused it, in the same append.
+    """
 
 
 @domain_events.register
@@ -130,14 +164,23 @@ class Order(Aggregate):
             if existing.quantity + quantity > MAX_QUANTITY:
                 total = existing.quantity + quantity
                 raise DomainError(f"Sku {sku!r} would reach {total} units; a line holds at most {MAX_QUANTITY}.")
-        self.raise_event(ItemAdded(sku=sku, quantity=quantity, unit_price=unit_price))
+        total = lines_total(self.lines.values()) + quantity * unit_price
+        self.raise_event(ItemAdded(sku=sku, quantity=quantity, unit_price=unit_price, total=total))
+        self._reopen_if_confirmed()
 
     def remove_item(self, sku: str) -> None:
         self.check_open()
         line = self.lines.get(sku)
         if line is None:
             raise DomainError(f"Sku {sku!r} is not on order {self.id}.")
-        self.raise_event(ItemRemoved(sku=sku, quantity=line.quantity, unit_price=line.unit_price))
+        total = lines_total(self.lines.values()) - line.quantity * line.unit_price
+        self.raise_event(ItemRemoved(sku=sku, quantity=line.quantity, unit_price=line.unit_price, total=total))
+        self._reopen_if_confirmed()
+
+    def _reopen_if_confirmed(self) -> None:
+        # The new lines wait for their stock, as a new order does.
+        if self.status == CONFIRMED:
+            self.raise_event(OrderReopened())
 
     def confirm(self) -> None:
         if self.status == CONFIRMED:
@@ -200,19 +243,23 @@ class Order(Aggregate):
 
     @apply.register
     def _(self, event: ItemAdded) -> None:
-        self._lines_changed(event.sku)
+        self._lines_changed(event.sku, event.total)
         existing = self.lines.get(event.sku)
         quantity = event.quantity + (existing.quantity if existing else 0)
         self.lines[event.sku] = OrderLine(sku=event.sku, quantity=quantity, unit_price=event.unit_price)
 
     @apply.register
     def _(self, event: ItemRemoved) -> None:
-        self._lines_changed(event.sku)
+        self._lines_changed(event.sku, event.total)
         del self.lines[event.sku]
 
     @apply.register
     def _(self, event: OrderConfirmed) -> None:
         self.status = CONFIRMED
+
+    @apply.register
+    def _(self, event: OrderReopened) -> None:
+        self.status = PLACED
 
     @apply.register
     def _(self, event: OrderShipped) -> None:
@@ -222,7 +269,8 @@ class Order(Aggregate):
     def _(self, event: OrderCancelled) -> None:
         self.status = CANCELLED
 
-    def _lines_changed(self, sku: str) -> None:
+    def _lines_changed(self, sku: str, total: Decimal | None) -> None:
         self.ordered_skus.add(sku)
-        if self.status == CONFIRMED:
-            self.status = PLACED  # the new lines wait for their stock, as a new order does
+        if total is None and self.status == CONFIRMED:
+            # Schema 1 (`total` not recorded) raised no `OrderReopened`: the change itself reopened.
+            self.status = PLACED

@@ -19,6 +19,16 @@ def order_placed_gains_total(data: dict) -> dict:
     return {**data, "total": str(total)}
 
 
+@upcasters.register("ItemAdded", from_version=1)
+@upcasters.register("ItemRemoved", from_version=1)
+def line_change_gains_total(data: dict) -> dict:
+    """Schema 2 added `total`, the order's total after the change, and `OrderReopened` after a
+    change of a confirmed order. A schema-1 row alone cannot tell either (both need the stream's
+    earlier events): `None` says "not recorded", and each reader falls back to what schema 1
+    implied from the state it keeps (`Order` and the projections, each in one marked place)."""
+    return {**data, "total": None}
+
+
 @upcasters.register("StockReserved", from_version=1)
 @upcasters.register("StockReleased", from_version=1)
 @upcasters.register("StockShipped", from_version=1)

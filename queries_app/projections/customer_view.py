@@ -12,7 +12,7 @@ from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
 from eventstore.tables import upsert
 from queries_app.models import CustomerOrderTotal, CustomerView
-from queries_app.projections.values import line_amount, money, touched_ids
+from queries_app.projections.values import money, total_after_line_change, touched_ids
 
 CUSTOMER_FIELDS = [f.name for f in CustomerView._meta.concrete_fields if not f.primary_key]
 
@@ -123,11 +123,11 @@ class CustomerViewProjection(BatchProjection):
 
     @handles("ItemAdded")
     def item_added(self, batch: CustomerBatch, event: RecordedEvent) -> None:
-        self._change_total(batch, event, line_amount(event.data))
+        self._change_total(batch, event, 1)
 
     @handles("ItemRemoved")
     def item_removed(self, batch: CustomerBatch, event: RecordedEvent) -> None:
-        self._change_total(batch, event, -line_amount(event.data))
+        self._change_total(batch, event, -1)
 
     @handles("OrderCancelled")
     def order_cancelled(self, batch: CustomerBatch, event: RecordedEvent) -> None:
@@ -135,8 +135,10 @@ class CustomerViewProjection(BatchProjection):
         order.cancelled = True
         batch.spend(order.customer_id, -order.total, event)
 
-    def _change_total(self, batch: CustomerBatch, event: RecordedEvent, amount: Decimal) -> None:
+    def _change_total(self, batch: CustomerBatch, event: RecordedEvent, sign: int) -> None:
+        # The order's new total is copied from the event; what the customer spent moves by the difference.
         order = batch.order(event)
-        order.total += amount
+        total = total_after_line_change(event.data, order.total, sign)
+        amount, order.total = total - order.total, total
         if not order.cancelled:
             batch.spend(order.customer_id, amount, event)

@@ -13,7 +13,7 @@ from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
 from eventstore.tables import upsert
 from queries_app.models import OrderCustomerName, OrderSummary, OrderSummaryLine
-from queries_app.projections.values import line_amount, money, touched_ids
+from queries_app.projections.values import money, total_after_line_change, touched_ids
 
 ORDER_FIELDS = [f.name for f in OrderSummary._meta.concrete_fields if not f.primary_key]
 
@@ -99,9 +99,12 @@ class OrderBatch:
             )
 
 
-def reopen_if_confirmed(order: OrderSummary) -> None:
-    # A confirmed order whose lines change waits for its stock again (as the Order aggregate does).
-    if order.status == OrderSummary.Status.CONFIRMED:
+def lines_changed(order: OrderSummary, event: RecordedEvent, sign: int) -> None:
+    """Copy the order's total after a line event (`sign`: 1 added, -1 removed)."""
+    order.total = total_after_line_change(event.data, order.total, sign)
+    if event.data["total"] is None and order.status == OrderSummary.Status.CONFIRMED:
+        # Schema-1 fallback: before `OrderReopened` existed, a line change of a confirmed order
+        # reopened it with no event saying so. Rows of schema 2 are followed by `OrderReopened`.
         order.status = OrderSummary.Status.PLACED
 
 
@@ -160,8 +163,7 @@ class OrderSummaryProjection(BatchProjection):
         else:
             lines[sku] = Line(sku, quantity, money(event.data["unit_price"]))
         order.item_count += quantity
-        order.total += line_amount(event.data)
-        reopen_if_confirmed(order)
+        lines_changed(order, event, 1)
         batch.changed_lines.add(event.stream_id)
 
     @handles("ItemRemoved")
@@ -169,13 +171,16 @@ class OrderSummaryProjection(BatchProjection):
         order = batch.order(event)
         batch.lines[event.stream_id].pop(event.data["sku"], None)
         order.item_count -= int(event.data["quantity"])
-        order.total -= line_amount(event.data)
-        reopen_if_confirmed(order)
+        lines_changed(order, event, -1)
         batch.changed_lines.add(event.stream_id)
 
     @handles("OrderConfirmed")
     def confirmed(self, batch: OrderBatch, event: RecordedEvent) -> None:
         batch.order(event).status = OrderSummary.Status.CONFIRMED
+
+    @handles("OrderReopened")
+    def reopened(self, batch: OrderBatch, event: RecordedEvent) -> None:
+        batch.order(event).status = OrderSummary.Status.PLACED
 
     @handles("OrderShipped")
     def shipped(self, batch: OrderBatch, event: RecordedEvent) -> None:

@@ -13,8 +13,17 @@ def money(value: str | int) -> Decimal:
     return Decimal(str(value))
 
 
-def line_amount(line: dict) -> Decimal:
-    return int(line["quantity"]) * money(line["unit_price"])
+def total_after_line_change(data: dict, total_before: Decimal, sign: int) -> Decimal:
+    """The order's total after an `ItemAdded` (`sign` 1) or `ItemRemoved` (-1): the event's own `total`.
+
+    Schema-1 fallback, and the only arithmetic on order money left on the read side: rows written
+    before line events carried `total` read `total=None` (the upcaster), and for them alone the
+    total is the one before, plus or minus the line. A projection that is rebuilt passes through
+    the same rows in the same order, so it reaches the same figure the aggregate had.
+    """
+    if data["total"] is not None:
+        return money(data["total"])
+    return total_before + sign * int(data["quantity"]) * money(data["unit_price"])
 
 
 @dataclass(frozen=True)

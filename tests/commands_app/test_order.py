@@ -13,6 +13,7 @@ from commands_app.domain.order import (
     OrderConfirmed,
     OrderLine,
     OrderPlaced,
+    OrderReopened,
     OrderShipped,
 )
 from commands_app.framework.errors import DomainError
@@ -34,14 +35,14 @@ def test_place_order_raises_order_placed():
 def test_add_a_new_sku():
     order = given(Order, placed)
     order.add_item("GADGET", 1, Decimal("5.00"))
-    assert then(order) == [ItemAdded("GADGET", 1, Decimal("5.00"))]
+    assert then(order) == [ItemAdded("GADGET", 1, Decimal("5.00"), total=Decimal("24.98"))]
     assert order.lines["GADGET"].quantity == 1
 
 
 def test_add_an_existing_sku_at_the_same_price_adds_to_its_quantity():
     order = given(Order, placed)
     order.add_item("WIDGET", 3, Decimal("9.990"))
-    assert then(order) == [ItemAdded("WIDGET", 3, Decimal("9.990"))]
+    assert then(order) == [ItemAdded("WIDGET", 3, Decimal("9.990"), total=Decimal("49.95"))]
     assert order.lines["WIDGET"].quantity == 5
 
 
@@ -59,9 +60,9 @@ def test_a_line_cannot_grow_past_the_quantity_limit():
 
 
 def test_remove_item_records_what_was_removed():
-    order = given(Order, placed, ItemAdded("WIDGET", 1, Decimal("9.99")))
+    order = given(Order, placed, ItemAdded("WIDGET", 1, Decimal("9.99"), total=Decimal("29.97")))
     order.remove_item("WIDGET")
-    assert then(order) == [ItemRemoved("WIDGET", 3, Decimal("9.99"))]
+    assert then(order) == [ItemRemoved("WIDGET", 3, Decimal("9.99"), total=Decimal("0"))]
     assert order.lines == {}
 
 
@@ -100,19 +101,53 @@ def test_a_placed_order_waits_for_its_stock_before_it_can_be_shipped():
 
 
 @pytest.mark.parametrize(
-    "change",
-    [ItemAdded("INK", 1, Decimal("5.00")), ItemRemoved("WIDGET", 2, Decimal("9.99"))],
+    ("change", "event"),
+    [
+        (lambda o: o.add_item("INK", 1, Decimal("5.00")), ItemAdded("INK", 1, Decimal("5.00"), total=Decimal("29.98"))),
+        (lambda o: o.remove_item("WIDGET"), ItemRemoved("WIDGET", 2, Decimal("9.99"), total=Decimal("5.00"))),
+    ],
     ids=["add", "remove"],
 )
-def test_changing_a_confirmed_orders_lines_takes_it_back_to_placed(change):
-    order = given(Order, placed, ItemAdded("GADGET", 1, Decimal("5.00")), OrderConfirmed(), change)
+def test_changing_a_confirmed_orders_lines_reopens_it(change, event):
+    order = given(Order, placed, ItemAdded("GADGET", 1, Decimal("5.00"), total=Decimal("24.98")), OrderConfirmed())
+    change(order)
+    assert then(order) == [event, OrderReopened()]
     assert order.status == "placed"
     with pytest.raises(DomainError, match="only a confirmed order"):
         order.ship()
 
 
+def test_changing_a_placed_orders_lines_reopens_nothing():
+    order = given(Order, placed)
+    order.add_item("INK", 1, Decimal("5.00"))
+    assert [type(e) for e in then(order)] == [ItemAdded]
+
+
+def test_the_status_moves_with_order_reopened_not_with_a_line_event():
+    # The decision is the event's: a schema-2 line event alone leaves a confirmed order confirmed.
+    order = given(Order, placed, OrderConfirmed(), ItemAdded("INK", 1, Decimal("5.00"), total=Decimal("24.98")))
+    assert order.status == "confirmed"
+    assert given(Order, placed, OrderConfirmed(), OrderReopened()).status == "placed"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [ItemAdded("INK", 1, Decimal("5.00"), total=None), ItemRemoved("WIDGET", 2, Decimal("9.99"), total=None)],
+    ids=["add", "remove"],
+)
+def test_a_schema_1_line_change_of_a_confirmed_order_still_reopens_it(change):
+    # Schema-1 rows (read with `total=None`) came with no OrderReopened: the change itself reopened.
+    order = given(Order, placed, OrderConfirmed(), change)
+    assert order.status == "placed"
+
+
 def test_it_remembers_every_sku_it_ever_had():
-    order = given(Order, placed, ItemAdded("GADGET", 1, Decimal("5.00")), ItemRemoved("WIDGET", 2, Decimal("9.99")))
+    order = given(
+        Order,
+        placed,
+        ItemAdded("GADGET", 1, Decimal("5.00"), total=Decimal("24.98")),
+        ItemRemoved("WIDGET", 2, Decimal("9.99"), total=Decimal("5.00")),
+    )
     assert (set(order.lines), order.ordered_skus) == ({"GADGET"}, {"WIDGET", "GADGET"})
 
 
@@ -129,7 +164,7 @@ def test_an_empty_order_cannot_be_shipped():
 
 def test_an_order_emptied_by_removal_cannot_be_shipped():
     with pytest.raises(DomainError, match="no items"):
-        given(Order, placed, ItemRemoved("WIDGET", 2, Decimal("9.99"))).ship()
+        given(Order, placed, ItemRemoved("WIDGET", 2, Decimal("9.99"), total=Decimal("0"))).ship()
 
 
 def test_cancel_a_placed_order():
