@@ -1,6 +1,7 @@
 """Projections catch up from their checkpoint; replays and duplicate wake-ups change nothing."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction  # noqa: F401  `connection`: read by the skipif conditions
@@ -10,8 +11,16 @@ from eventstore.routers import subscription_db
 from eventstore.store import EventStore
 from eventstore.subscriptions import catch_up, catch_up_all, get_subscriber, registered_subscribers
 from eventstore.tasks import catch_up_subscriber
-from queries_app.models import CustomerView, OrderSummary, OrderSummaryLine
-from tests.api.helpers import command, place_order, register_customer
+from queries_app.models import CustomerOrderTotal, CustomerView, OrderSummary, OrderSummaryLine
+from tests.api.helpers import (
+    command,
+    new_id,
+    place_confirmed_order,
+    place_order,
+    project,
+    register_customer,
+    stock,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +118,45 @@ def test_concurrent_wake_ups_apply_each_event_once(api):
         thread.join()
     assert sum(handled) == 21  # 1 registration + 20 orders, each exactly once
     assert CustomerView.objects.get(id=customer).order_count == 20
+
+
+def _summary(order_id: str) -> tuple:
+    return OrderSummary.objects.values_list("item_count", "total", "status", "version").get(id=order_id)
+
+
+@pytest.mark.django_db
+def test_a_line_change_of_a_confirmed_order_shows_it_placed_until_the_saga_confirms_it_again(api):
+    order = place_confirmed_order(api, register_customer(api))
+    stock(api, "INK", 5)
+    catch_up(get_subscriber("order_summary"))
+    assert _summary(order)[2] == "confirmed"
+
+    response = command(api, "add-item", order_id=order, sku="INK", quantity=1, unit_price="9.99")
+    assert response.json()["events"] == ["ItemAdded", "OrderReopened"]
+    catch_up(get_subscriber("order_summary"))
+    assert _summary(order) == (3, Decimal("29.97"), "placed", 4)
+
+    project()
+    assert _summary(order) == (3, Decimal("29.97"), "confirmed", 5)
+
+
+@pytest.mark.django_db
+def test_projections_copy_the_total_a_line_event_carries(api):
+    # Rows written by hand in schema 2: the figure the event carries is the one shown, with no sum redone.
+    customer, order = register_customer(api), new_id()
+    placed = {"customer_id": customer, "lines": [{"sku": "A", "quantity": 1, "unit_price": "1.00"}], "total": "1.00"}
+    rows = [
+        ("OrderPlaced", placed),
+        ("ItemAdded", {"sku": "B", "quantity": 1, "unit_price": "2.00", "total": "7.00"}),
+        ("ItemRemoved", {"sku": "A", "quantity": 1, "unit_price": "1.00", "total": "6.00"}),
+    ]
+    for version, (event_type, data) in enumerate(rows, start=1):
+        Event.objects.create(
+            stream_type="Order", stream_id=order, version=version, event_type=event_type, schema_version=2, data=data
+        )
+    for name in ("order_summary", "customer_view"):
+        catch_up(get_subscriber(name))
+
+    assert OrderSummary.objects.get(id=order).total == Decimal("6.00")
+    assert CustomerOrderTotal.objects.get(order_id=order).total == Decimal("6.00")
+    assert CustomerView.objects.get(id=customer).total_spent == Decimal("6.00")

@@ -10,6 +10,8 @@ from commands_app.domain.fulfilment import OUT_OF_STOCK
 from commands_app.framework.errors import DomainError
 from commands_app.wiring import command_bus
 from eventstore.models import Checkpoint, Event
+from eventstore.store import EventStore
+from eventstore.subscriptions import get_subscriber
 from tests.sagas.shop import (
     cancel_reason,
     customer,
@@ -121,6 +123,29 @@ def test_a_line_added_to_a_confirmed_order_is_reserved_before_it_is_confirmed_ag
 
     assert status(order) == "confirmed"
     assert (held("PEN", order), held("INK", order)) == (0, 2)
+
+
+def test_a_reopened_order_is_reserved_and_confirmed_on_its_order_reopened():
+    product("PEN", 10)
+    product("INK", 10)
+    order = place(customer(), PEN=4)
+    run_saga()
+    added = Event.objects.filter(stream_id=order).count() + 1
+
+    command_bus().dispatch(c.AddItem(order_id=uuid.UUID(order), sku="INK", quantity=2, unit_price=Decimal("2.50")))
+    written = Event.objects.filter(stream_id=order, version__gte=added).order_by("version")
+    assert [e.event_type for e in written] == ["ItemAdded", "OrderReopened"]
+
+    # The saga's step for OrderReopened alone (not the ItemAdded before it) brings the stock in line.
+    reopened = EventStore().load(order)[-1]
+    assert reopened.event_type == "OrderReopened"
+    get_subscriber("order_fulfilment").handle(reopened)
+    assert status(order) == "confirmed"
+    assert (held("PEN", order), held("INK", order)) == (4, 2)
+
+    before = Event.objects.count()
+    run_saga()  # ItemAdded and OrderReopened again, in the log's order: nothing left to do
+    assert Event.objects.count() == before
 
 
 def test_an_empty_order_waits_for_lines():
