@@ -102,14 +102,14 @@ def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
                 open_orders.popitem(last=False)
             continue
         order_id = rng.choice(list(itertools.islice(reversed(open_orders), 50)))
-        version, total = open_orders[order_id]
+        version, order_total = open_orders[order_id]
         version += 1
         event: object
         if roll < 0.95:
             quantity = rng.randint(1, 5)
-            total += quantity * Decimal("9.99")
-            event = ItemAdded(sku=f"ADD-{n}", quantity=quantity, unit_price=Decimal("9.99"), total=total)
-            open_orders[order_id] = (version, total)
+            order_total += quantity * Decimal("9.99")
+            event = ItemAdded(sku=f"ADD-{n}", quantity=quantity, unit_price=Decimal("9.99"), total=order_total)
+            open_orders[order_id] = (version, order_total)
         else:
             event = OrderShipped()
             del open_orders[order_id]

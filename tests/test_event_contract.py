@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 import commands_app.domain
+from commands_app.domain.order import LineChanged
 from commands_app.domain.registry import domain_events
 from eventstore.subscriptions import Subscriber
 
@@ -49,3 +50,16 @@ def test_every_handled_event_type_is_a_domain_event():
         if event_type not in known
     }
     assert unknown == set()
+
+
+def test_every_event_that_carries_an_orders_decision_is_copied_by_its_readers():
+    # A new line event (a subclass of LineChanged, which carries the order's total) or the
+    # reopening must reach every reader that shows or acts on it, or that reader falls behind
+    # the aggregate without an error.
+    _domain_event_types()
+    line_events = {cls.__name__ for cls in LineChanged.__subclasses__()}
+    assert {"ItemAdded", "ItemRemoved"} <= line_events
+    handled = {cls.name: set(cls.handlers) for cls in _subscriber_classes() if hasattr(cls, "name")}
+    assert line_events | {"OrderReopened"} <= handled["order_summary"]
+    assert line_events | {"OrderReopened"} <= handled["order_fulfilment"]
+    assert line_events <= handled["customer_view"]

@@ -59,14 +59,14 @@ class OrderPlaced:
             object.__setattr__(self, "total", lines_total(self.lines))
 
 
-@domain_events.register
 @dataclass(frozen=True)
-class ItemAdded:
-    """Schema 2 added `total`, the order's total after the line was added.
+class LineChanged:
+    """Base of the events that change an order's lines, and so its total (not stored itself).
 
-    `None` only in rows written in schema 1, which did not record it (the upcaster in
-    `commands_app.domain.upcasters` says so): such a row also implied `OrderReopened` when the
-    order was confirmed, as no event said it then.
+    Schema 2 added `total`, the order's total after the change, so readers copy it rather than
+    add up money. `None` only in rows written in schema 1, which did not record it (the upcaster
+    in `commands_app.domain.upcasters` says so); such a row, changing a confirmed order, also
+    reopened it with no `OrderReopened` after it.
     """
 
     sku: str
@@ -79,19 +79,14 @@ class ItemAdded:
 
 @domain_events.register
 @dataclass(frozen=True)
-class ItemRemoved:
-    """The whole line left the order; it records what was removed, so readers need no lookup.
+class ItemAdded(LineChanged):
+    """`quantity` more of `sku` at `unit_price` (a new line, or more of one at the same price)."""
 
-    Schema 2 added `total`, the order's total after the removal (`None` in schema-1 rows, as
-    for `ItemAdded`).
-    """
 
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    total: Decimal | None
-
-    schema_version: ClassVar[int] = 2
+@domain_events.register
+@dataclass(frozen=True)
+class ItemRemoved(LineChanged):
+    """The whole line left the order; it records what was removed, so readers need no lookup."""
 
 
 @domain_events.register
@@ -162,8 +157,8 @@ class Order(Aggregate):
                     f"it cannot be added at {unit_price}. Remove the line first to change its price."
                 )
             if existing.quantity + quantity > MAX_QUANTITY:
-                total = existing.quantity + quantity
-                raise DomainError(f"Sku {sku!r} would reach {total} units; a line holds at most {MAX_QUANTITY}.")
+                units = existing.quantity + quantity
+                raise DomainError(f"Sku {sku!r} would reach {units} units; a line holds at most {MAX_QUANTITY}.")
         total = lines_total(self.lines.values()) + quantity * unit_price
         self.raise_event(ItemAdded(sku=sku, quantity=quantity, unit_price=unit_price, total=total))
         self._reopen_if_confirmed()

@@ -212,9 +212,7 @@ def test_old_line_events_project_to_the_totals_and_statuses_that_new_ones_carry(
     for name in ("order_summary", "customer_view"):  # the projections alone: the saga would act on them
         catch_up(get_subscriber(name))
 
-    summaries = {
-        str(o.id): (o.item_count, o.total, o.status) for o in OrderSummary.objects.filter(id__in=[old, new])
-    }
+    summaries = {str(o.id): (o.item_count, o.total, o.status) for o in OrderSummary.objects.filter(id__in=[old, new])}
     assert summaries[old] == summaries[new] == (3, Decimal("1.50"), "placed")
     totals = dict(CustomerOrderTotal.objects.filter(order_id__in=[old, new]).values_list("order_id", "total"))
     assert set(totals.values()) == {Decimal("1.50")}
