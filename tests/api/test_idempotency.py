@@ -1,10 +1,9 @@
 """`Idempotency-Key` over HTTP: a repeat gets the first answer, a reused key is refused, keys are per user."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection, connections  # noqa: F401  `connection`: read by the skipif conditions
+from django.db import connection  # noqa: F401  `connection`: read by the skipif conditions
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -12,6 +11,7 @@ from commands_app.models import IdempotencyRecord
 from eventstore.models import Event
 from tests.api.helpers import in_catalogue, new_id, register_customer
 from tests.factories import CommandSenderFactory
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -109,25 +109,14 @@ def test_a_request_without_a_key_stores_nothing(api):
 def test_concurrent_requests_with_one_key_run_the_command_once_and_all_get_its_answer(user):
     """Decision: the requests that lose the race wait for the winner and replay its answer (not 409)."""
     token = Token.objects.create(user=user).key
-    start = threading.Barrier(8)
-    responses, errors = [], []
 
-    def client() -> None:
-        try:
-            api = APIClient()
-            api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-            start.wait(10)
-            responses.append(send(api, "register-customer", "same-key", CUSTOMER))
-        except BaseException as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def client(_: int):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return send(api, "register-customer", "same-key", CUSTOMER)
 
-    threads = [threading.Thread(target=client) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    responses = in_threads(client, 8)
+    errors = [r for r in responses if isinstance(r, BaseException)]
 
     assert not errors, errors
     assert [r.status_code for r in responses] == [200] * 8

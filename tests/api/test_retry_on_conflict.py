@@ -5,16 +5,16 @@ their commands load the same version and race on `UNIQUE (stream_id, version)`.
 """
 
 import logging
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections  # noqa: F401  `connection`: read by the skipif conditions
+from django.db import connection  # noqa: F401  `connection`: read by the skipif conditions
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eventstore.models import Event
 from tests.api.helpers import in_catalogue, place_confirmed_order, place_order, register_customer
+from tests.threads import in_threads
 
 pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent PostgreSQL transactions"),
@@ -31,26 +31,15 @@ def token(user) -> str:
 
 def send_all_at_once(token: str, bodies: list[tuple[str, dict]]) -> list:
     """POST every (endpoint, body) from its own thread, all released together; the responses in order."""
-    start = threading.Barrier(len(bodies))
-    responses: list = [None] * len(bodies)
-    errors: list[BaseException] = []
 
-    def client(index: int, endpoint: str, body: dict) -> None:
-        try:
-            api = APIClient()
-            api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-            start.wait(10)
-            responses[index] = api.post(f"/api/commands/{endpoint}/", body, format="json")
-        except BaseException as error:  # surfaced below, not swallowed
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def client(index: int):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        endpoint, body = bodies[index]
+        return api.post(f"/api/commands/{endpoint}/", body, format="json")
 
-    threads = [threading.Thread(target=client, args=(i, *item)) for i, item in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    responses = in_threads(client, len(bodies))
+    errors = [r for r in responses if isinstance(r, BaseException)]
     assert not errors, errors
     return responses
 

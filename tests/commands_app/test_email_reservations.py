@@ -1,12 +1,10 @@
 """Unique customer emails: the reservation table, claimed with the event (`commands_app.email_reservations`)."""
 
-import threading
 import uuid
-from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection  # noqa: F401  read by the skipif conditions
 
 from commands_app.domain import commands as c
 from commands_app.email_reservations import email_key, normalise_email, release_email_reservation
@@ -16,6 +14,7 @@ from commands_app.models import EmailReservation
 from commands_app.wiring import command_bus
 from eventstore.models import Event
 from tests.api.helpers import command, register_customer
+from tests.threads import in_threads
 
 THREADS = 8
 
@@ -104,27 +103,6 @@ class TestOverHttp:
         }
         assert command(api, "register-customer", name="Impostor", email="ADA@lovelace.org").status_code == 409
         register_customer(api, name="Another Ada", email="ada@example.com")  # her old address is free
-
-
-def in_threads(work, count: int) -> list:
-    start = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(n: int) -> None:
-        try:
-            start.wait()
-            results[n] = work(n)
-        except Exception as error:  # noqa: BLE001 - reported to the test, which asserts on it
-            results[n] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def register_at_once(email: str) -> list:

@@ -9,10 +9,9 @@ the same transaction) is at the version each of them loaded only for the first.
 import threading
 import uuid
 from collections import Counter
-from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection  # noqa: F401  read by the skipif conditions
 
 from commands_app.domain import commands as c
 from commands_app.domain.product import OutOfStock, Product, stock_hold_stream_id
@@ -21,6 +20,7 @@ from eventstore.models import Event
 from queries_app.models import ProductStock
 from tests.api.helpers import project
 from tests.sagas.shop import customer, held, place, product, run_saga, status, stock
+from tests.threads import in_threads
 
 pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL"),
@@ -28,28 +28,6 @@ pytestmark = [
 ]
 
 THREADS = 8
-
-
-def in_threads(work, count: int) -> list:
-    """Run `work(n)` in `count` threads started together; their results (or exceptions) in order."""
-    start = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(n: int) -> None:
-        try:
-            start.wait()
-            results[n] = work(n)
-        except Exception as error:  # noqa: BLE001 - reported to the test, which asserts on it
-            results[n] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_concurrent_reservations_for_the_last_units_never_oversell(settings):
