@@ -21,9 +21,20 @@ class Refusal:
     where: str
 
 
-UNKNOWN_CUSTOMER = Refusal(404, "no such customer", "No customer has this `customer_id`.", "AggregateHandler")
-UNKNOWN_ORDER = Refusal(404, "no such order", "No order has this `order_id`.", "AggregateHandler")
-UNKNOWN_PRODUCT = Refusal(404, "no such product", "No product has this `sku`.", "AggregateHandler")
+def unknown(noun: str, field: str) -> Refusal:
+    """404: the command names an aggregate its stream type has no stream for."""
+    return Refusal(404, f"no such {noun}", f"No {noun} has this `{field}`.", "AggregateHandler")
+
+
+def id_taken(noun: str, field: str) -> Refusal:
+    """409: a creating command names an id that already has a stream."""
+    article = "An" if noun[0] in "aeiou" else "A"
+    return Refusal(409, "id taken", f"{article} {noun} with this `{field}` exists.", "AggregateHandler.create")
+
+
+UNKNOWN_CUSTOMER = unknown("customer", "customer_id")
+UNKNOWN_ORDER = unknown("order", "order_id")
+UNKNOWN_PRODUCT = unknown("product", "sku")
 EMAIL_TAKEN = Refusal(
     409,
     "email taken",
@@ -50,13 +61,13 @@ FORGOTTEN = Refusal(
 
 REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "register-customer": (
-        Refusal(409, "id taken", "A customer with this `customer_id` exists.", "AggregateHandler.create"),
+        id_taken("customer", "customer_id"),
         EMAIL_TAKEN,
     ),
     "update-customer": (UNKNOWN_CUSTOMER, EMAIL_TAKEN, FORGOTTEN),
     "forget-customer": (UNKNOWN_CUSTOMER,),
     "place-order": (
-        Refusal(409, "id taken", "An order with this `order_id` exists.", "AggregateHandler.create"),
+        id_taken("order", "order_id"),
         Refusal(422, "unknown customer", "No customer has this `customer_id`.", "handlers.place_order"),
         FORGOTTEN,
         NO_PRODUCT_FOR_LINE,
