@@ -5,8 +5,6 @@ the queries (8) read; HTTP rows share two gunicorns; the staleness row (7) goes 
 a catch-up, so its worker starts with no backlog. The table is printed in row order.
 """
 
-import logging
-import os
 import signal
 import sys
 import tempfile
@@ -25,19 +23,7 @@ STALE_PHASE = "stale"
 
 def setup_django(config: BenchConfig, log_dir: Path) -> None:
     """This process runs Django on `bench.settings` (the service's settings + the CRUD app)."""
-    env = services.service_env(config, "bench.settings", STALE_PHASE)
-    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
-    import django
-
-    django.setup()
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(logging.FileHandler(log_dir / "harness.log"))
-
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
+    services.setup_django_here(services.service_env(config, "bench.settings", STALE_PHASE), log_dir / "harness.log")
 
 
 def make_token() -> str:

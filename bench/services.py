@@ -4,6 +4,7 @@ Like the test suite, the harness uses the servers that are there and says which 
 missing. It creates its own databases and Redis keys and removes them at the end.
 """
 
+import logging
 import os
 import socket
 import subprocess
@@ -156,6 +157,22 @@ def start_gunicorn(config: BenchConfig, settings_module: str, name: str, log_dir
     return process, port
 
 
+def setup_django_here(env: dict[str, str], log_file: Path) -> None:
+    """Run Django in this process with `env` (from `service_env`), its log lines going to `log_file`,
+    and the database migrated: the harness's own Django, as the service's processes have theirs."""
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    import django
+
+    django.setup()
+    root = logging.getLogger()  # the service logs a line per command: to the file, as a worker's
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.FileHandler(log_file))
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
 def start_worker(
     config: BenchConfig,
     settings_module: str,
@@ -164,9 +181,11 @@ def start_worker(
     log_dir: Path,
     queue: str | None = None,
     wait: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Managed:
     """`celery -A config worker` on this run's Redis prefix; with beat (as `make run` starts
-    it) on the default queue, without beat when it serves a baseline's own queue."""
+    it) on the default queue, without beat when it serves a baseline's own queue. `env`
+    replaces `service_env(config, settings_module, phase)` when given."""
     command = [
         sys.executable,
         "-m",
@@ -185,7 +204,7 @@ def start_worker(
         command += ["-Q", queue]
     else:
         command += ["--beat", "--schedule", str(log_dir / f"{name}-beat-schedule")]
-    worker = Managed(name, command, service_env(config, settings_module, phase), log_dir)
+    worker = Managed(name, command, service_env(config, settings_module, phase) if env is None else env, log_dir)
     if wait:
         wait_ready(worker)
     return worker

@@ -15,7 +15,6 @@ within 1.1x. Like `make bench`, it creates and drops its own database and Redis 
 """
 
 import argparse
-import logging
 import os
 import random
 import signal
@@ -307,41 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     env["DATABASE_URL"] = f"{config.pg_url}/{database}"
     worker = None
     try:
-        os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
-        import django
-
-        django.setup()
-        # The service logs a line per command; here they go to a file, as the worker's do.
-        root = logging.getLogger()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        root.addHandler(logging.FileHandler(log_dir / "soak.log"))
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
-        worker = services.Managed(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--beat",
-                "--loglevel=info",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"soak-{config.run_id}@%h",
-                "--schedule",
-                str(log_dir / "beat-schedule"),
-            ],  # fmt: skip
-            env,
-            log_dir,
-        )
-        services.wait_ready(worker)
+        services.setup_django_here(env, log_dir / "soak.log")
+        worker = services.start_worker(config, "config.settings", "worker", "soak", log_dir, env=env)
         WORKER_PID[0] = worker.process.pid
         say(f"database {database}, worker pid {worker.process.pid}, logs in {log_dir}")
         say(f"{args.minutes} minutes at {args.rate:.0f} commands/s, the saga running")

@@ -3,7 +3,8 @@
 from rest_framework import serializers, viewsets
 
 from bench.baselines.crud.models import CrudEvent
-from queries_app.models import OrderSummary, OrderSummaryLine
+from queries_app.models import OrderSummary
+from queries_app.serializers import OrderLineSerializer
 
 
 class CrudEventSerializer(serializers.ModelSerializer):
@@ -19,14 +20,8 @@ class CrudEventViewSet(viewsets.ModelViewSet):
     serializer_class = CrudEventSerializer
 
 
-class PlainLineSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OrderSummaryLine
-        fields = ["sku", "quantity", "unit_price"]
-
-
 class PlainOrderSerializer(serializers.ModelSerializer):
-    lines = PlainLineSerializer(many=True, read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)  # the service's own: the same line content
 
     class Meta:
         model = OrderSummary
