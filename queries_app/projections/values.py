@@ -16,7 +16,7 @@ def money(value: str | int) -> Decimal:
 def total_after_line_change(data: dict, total_before: Decimal, sign: int) -> Decimal:
     """The order's total after an `ItemAdded` (`sign` 1) or `ItemRemoved` (-1): the event's own `total`.
 
-    Schema-1 fallback, and the only arithmetic on order money left on the read side: rows written
+    Schema-1 fallback, and the only place the read side works out an order's total: rows written
     before line events carried `total` read `total=None` (the upcaster), and for them alone the
     total is the one before, plus or minus the line. A projection that is rebuilt passes through
     the same rows in the same order, so it reaches the same figure the aggregate had.
