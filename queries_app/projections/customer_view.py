@@ -65,6 +65,16 @@ class CustomerBatch:
             )
 
 
+def changed_customer(batch: CustomerBatch, event: RecordedEvent) -> CustomerView:
+    """The registered customer `event` changes, marked changed at the event's version."""
+    customer = batch.customers.get(event.stream_id)
+    if customer is None:
+        raise LookupError(f"{event.event_type} for customer {event.stream_id}, who was never registered")
+    customer.updated_at, customer.version = event.recorded_at, event.version
+    batch.changed_customers.add(event.stream_id)
+    return customer
+
+
 class CustomerViewProjection(BatchProjection):
     name = "customer_view"
     batch_class = CustomerBatch
@@ -92,22 +102,14 @@ class CustomerViewProjection(BatchProjection):
 
     @handles("CustomerUpdated")
     def updated(self, batch: CustomerBatch, event: RecordedEvent) -> None:
-        customer = batch.customers.get(event.stream_id)
-        if customer is None:
-            raise LookupError(f"CustomerUpdated for customer {event.stream_id}, who was never registered")
+        customer = changed_customer(batch, event)
         customer.name, customer.email = event.data["name"] or "", event.data["email"] or ""
-        customer.updated_at, customer.version = event.recorded_at, event.version
-        batch.changed_customers.add(event.stream_id)
 
     @handles("CustomerForgotten")
     def forgotten(self, batch: CustomerBatch, event: RecordedEvent) -> None:
-        customer = batch.customers.get(event.stream_id)
-        if customer is None:
-            raise LookupError(f"CustomerForgotten for customer {event.stream_id}, who was never registered")
         # The person goes, the figures stay: the same row a rebuild after forgetting produces.
+        customer = changed_customer(batch, event)
         customer.name, customer.email, customer.forgotten = "", "", True
-        customer.updated_at, customer.version = event.recorded_at, event.version
-        batch.changed_customers.add(event.stream_id)
 
     @handles("OrderPlaced")
     def order_placed(self, batch: CustomerBatch, event: RecordedEvent) -> None:
