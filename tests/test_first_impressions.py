@@ -142,17 +142,3 @@ def test_fields_always_present_in_answers_are_required_in_the_schema(api):
     components = schema_of(api)["components"]["schemas"]
     for name, field in [("ProductStock", "on_hand"), ("OrderSummary", "total"), ("CustomerView", "order_count")]:
         assert field in components[name]["required"], (name, field)
-
-
-def test_compose_reads_env_checks_postgres_over_tcp_and_web_by_healthz():
-    import yaml
-
-    from tests.embedded import ROOT
-
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert "-h 127.0.0.1" in " ".join(services["postgres"]["healthcheck"]["test"])
-    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
-    example = (ROOT / ".env.example").read_text()
-    assert "SECRET_KEY=" in example and "ALLOWED_HOSTS=" in example
-    assert ".env" in (ROOT / ".dockerignore").read_text().split()
