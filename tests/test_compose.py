@@ -112,7 +112,9 @@ def fresh_database(server_url: str, name: str) -> Iterator[str]:
 @contextmanager
 def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     with open(log, "w") as out:
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        child = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield child
     finally:
@@ -202,7 +204,9 @@ def run_the_stack(tmp_path: Path, read_side: bool) -> None:
             hosts["postgres:postgres@read-replica:5432/cqrs_read"] = f"{replica.netloc}/{name}_read"
 
         env = {key: service_env(services[key], hosts, var_dir, port) for key in ("migrate", "web", "worker", "beat")}
-        assert all(host not in value for e in env.values() for value in e.values() for host in ("@postgres:", "redis:6"))
+        assert all(
+            host not in value for e in env.values() for value in e.values() for host in ("@postgres:", "redis:6")
+        )
         migrate = subprocess.run(
             command_of(services["migrate"], var_dir), cwd=ROOT, env=env["migrate"], capture_output=True, text=True
         )
