@@ -7,13 +7,17 @@ printed. An expectation is a JSON object with three shorthands: `, …}` means "
 follow", `, …]` "other elements may follow", and a string ending in `…` matches any string that
 starts with what comes before it.
 
-Then the saga's speed on the embedded default: 20 orders placed, each timed from its
+Then the saga's speed on the embedded default (printed, not asserted): 20 orders placed, each timed from its
 `place-order` answer to the moment the read side shows it confirmed.
 """
 
 import json
 import re
 import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -81,6 +85,57 @@ def test_the_expectation_shorthands():
     assert last_json_document('HTTP/1.1 200 OK\r\nX: {\r\n\r\n{"a": 1}') == {"a": 1}
 
 
+def get_json(base_url: str, path: str, token: str) -> dict:
+    """The answer's body; {} for a 404 (not projected yet)."""
+    request = urllib.request.Request(base_url + path, headers={"Authorization": f"Token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return {}
+        raise
+
+
+def post_json(base_url: str, path: str, token: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        base_url + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def token_for(base_url: str) -> str:
+    request = urllib.request.Request(
+        base_url + "/api/auth/token/",
+        data=json.dumps({"username": "demo", "password": "demo-password"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["token"]
+
+
+def saga_confirmation_seconds(base_url: str, token: str, orders: int = 20) -> list[float]:
+    customer = "6f1c1a52-0a38-4c1e-9b55-3b1d1b7f0c01"
+    seconds = []
+    for _ in range(orders):
+        order = str(uuid.uuid4())
+        items = [{"sku": "PEN", "quantity": 1, "unit_price": "1.50"}]
+        post_json(
+            base_url, "/api/commands/place-order/", token, {"order_id": order, "customer_id": customer, "items": items}
+        )
+        placed = time.monotonic()
+        while get_json(base_url, f"/api/orders/{order}/", token).get("status") != "confirmed":
+            assert time.monotonic() - placed < 20, f"order {order} not confirmed within 20 s"
+            time.sleep(0.05)  # a tighter poll only competes with the worker for SQLite
+        seconds.append(time.monotonic() - placed)
+    return seconds
+
+
 def test_the_readme_walkthrough_runs_as_written_on_the_embedded_default(tmp_path: Path):
     block = walkthrough_block()
     parts = steps(block)
@@ -104,3 +159,9 @@ def test_the_readme_walkthrough_runs_as_written_on_the_embedded_default(tmp_path
                 f"after\n{shell.strip()}\nexpected {expected}\ngot {output.strip()}"
             )
         assert re.search(r"^X-Correlation-ID: walkthrough-order-1\r?$", run.stdout, re.M | re.I)
+
+        # The saga's speed, reported and not asserted (no timing asserts in the suite; run with
+        # -s to read it): #14 asks for p95 <= 1 s from the place-order answer to `confirmed`.
+        seconds = sorted(saga_confirmation_seconds(server.base_url, token_for(server.base_url)))
+        p95 = seconds[int(len(seconds) * 0.95) - 1]
+        print(f"saga confirmation on the embedded default: p50 {seconds[len(seconds) // 2]:.3f}s p95 {p95:.3f}s")

@@ -1,8 +1,10 @@
 """The served schema is one a client generator can use: `openapi-python-client` builds a
 client from `/api/schema/`, the client imports, and its typed calls work against a live server.
 
-No hand-written HTTP once the schema is fetched: the token, a command and two queries go
-through the generated functions and come back as the generated models.
+No hand-written HTTP once the schema is fetched: the README walkthrough's steps (token, register,
+add-product, restock, place-order with an `Idempotency-Key` and its replay, the order list with
+filters and `min_position`, product detail, a 400, a 409 and a 404) go through the generated
+functions and come back as the generated models.
 """
 
 import importlib
@@ -88,10 +90,15 @@ def test_the_generated_client_gets_a_token_sends_a_command_and_reads_it_back(cli
         token = auth.sync(client=anonymous, body=credentials)
     assert isinstance(token, models.AuthToken), token
     with client_package.AuthenticatedClient(base_url=live_server.url, token=token.token, prefix="Token") as client:
-        walk_through(client, models, add_product, products_list, products_retrieve)
+        sku = walk_through(client, models, add_product, products_list, products_retrieve)
+        orders_walk_through(client, models, sku)
 
 
-def walk_through(client, models, add_product, products_list, products_retrieve) -> None:
+def command_module(name: str):
+    return importlib.import_module(f"{PACKAGE}.api.commands.{name}")
+
+
+def walk_through(client, models, add_product, products_list, products_retrieve) -> str:
     """A command, then the product through the list (read-your-writes) and the detail, and a 404."""
 
     sku = f"GEN-{uuid.uuid4().hex[:8]}"
@@ -124,3 +131,48 @@ def walk_through(client, models, add_product, products_list, products_retrieve) 
     missing = products_retrieve.sync_detailed("NO-SUCH-SKU", client=client)
     assert missing.status_code == 404
     assert isinstance(missing.parsed, models.Error) and missing.parsed.detail
+    return sku
+
+
+def orders_walk_through(client, models, sku: str) -> None:
+    """A customer, stock, an order sent twice with one Idempotency-Key, the order list, a 400 and a 409."""
+    orders_list = importlib.import_module(f"{PACKAGE}.api.orders.orders_list")
+    customer = uuid.uuid4()
+    registered = command_module("register_customer").sync_detailed(
+        client=client,
+        body=models.RegisterCustomerRequest(customer_id=customer, name="Grace Hopper", email=f"g-{sku}@example.com"),
+    )
+    assert registered.status_code == 200, registered.content
+    assert isinstance(registered.parsed, models.CommandResult)
+    restock = command_module("restock_product")
+    restocked = restock.sync_detailed(client=client, body=models.RestockProductRequest(sku=sku, quantity=5))
+    assert restocked.status_code == 200, restocked.content
+
+    place_order = command_module("place_order")
+    order = uuid.uuid4()
+    body = models.PlaceOrderRequest(
+        customer_id=customer, order_id=order, items=[models.OrderLineRequest(sku=sku, quantity=1, unit_price="1.50")]
+    )
+    placed = place_order.sync_detailed(client=client, body=body, idempotency_key=f"order-{order}")
+    assert placed.status_code == 200, placed.content
+    assert isinstance(placed.parsed, models.CommandResult) and placed.parsed.events == ["OrderPlaced"]
+    replayed = place_order.sync_detailed(client=client, body=body, idempotency_key=f"order-{order}")
+    assert replayed.status_code == 200 and replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.parsed.position == placed.parsed.position  # the first answer, nothing written again
+    project()
+
+    listed = orders_list.sync_detailed(
+        client=client,
+        customer_id=customer,
+        min_position=placed.parsed.position,
+        ordering=[models.OrdersListOrderingItem("-placed_at")],
+    )
+    assert listed.status_code == 200, listed.content
+    assert isinstance(listed.parsed, models.PaginatedOrderSummaryList)
+    [summary] = listed.parsed.results
+    assert (summary.id, summary.total, summary.item_count) == (order, "1.50", 1)
+
+    refused = restock.sync_detailed(client=client, body=models.RestockProductRequest(sku=sku, quantity=0))
+    assert refused.status_code == 400 and isinstance(refused.parsed, models.InvalidInputError), refused.content
+    conflict = place_order.sync_detailed(client=client, body=body)  # the same order id, no key
+    assert conflict.status_code == 409 and isinstance(conflict.parsed, models.ConflictError), conflict.content
