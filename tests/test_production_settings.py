@@ -53,9 +53,11 @@ def test_without_secret_key_the_service_refuses_to_start_unless_debug(tmp_path, 
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DEBUG"}
     if debug is not None:
         env["DEBUG"] = debug
-    run = run_django(["manage.py", "check"], env, tmp_path)
-    assert run.returncode != 0
-    assert "SECRET_KEY is not set" in run.stderr
+    for command in (["check"], ["makemigrations", "--check", "--dry-run"]):
+        run = run_django(["manage.py", *command], env, tmp_path)
+        assert run.returncode != 0
+        assert "SECRET_KEY is not set" in run.stderr
+        assert "AppRegistryNotReady" not in run.stderr  # the cause, not Django's mask over it
 
 
 PRINT_SETTINGS = "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.SECRET_KEY)"
@@ -93,3 +95,12 @@ def test_debug_keeps_a_local_master_key_under_var(tmp_path):
     first = run_django(["-c", script], {"DEBUG": "1"}, tmp_path).stdout.strip()
     assert first == (tmp_path / "data-key-master").read_text().strip()
     assert run_django(["-c", script], {"DEBUG": "1"}, tmp_path).stdout.strip() == first  # made once, then kept
+
+
+def test_an_empty_environment_names_what_is_missing(tmp_path):
+    # Nothing set at all (a clean clone, a CI step): the settings' own message, not Django's
+    # "AppRegistryNotReady: Models aren't loaded yet", which hides it.
+    run = run_django(["manage.py", "makemigrations", "--check", "--dry-run"], {}, tmp_path)
+    assert run.returncode != 0
+    assert "SECRET_KEY is not set" in run.stderr
+    assert "AppRegistryNotReady" not in run.stderr
