@@ -12,7 +12,6 @@ import base64
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import pytest
 import yaml
 
 from tests.embedded import ROOT, free_port
+from tests.processes import process
 
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 
@@ -107,24 +107,6 @@ def fresh_database(server_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with open(log, "w") as out:
-        child = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-            try:
-                child.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
 
 
 def healthcheck(test: list[str], env: dict[str, str], port: int, timeout: float = 90) -> None:
@@ -216,7 +198,9 @@ def run_the_stack(tmp_path: Path, read_side: bool) -> None:
             assert "Running migrations" in migrate.stdout.split("migrate --noinput --database read")[-1]
 
         processes = {
-            key: stack.enter_context(started(command_of(services[key], var_dir), env[key], tmp_path / f"{key}.log"))
+            key: stack.enter_context(
+                process(command_of(services[key], var_dir), tmp_path / f"{key}.log", cwd=ROOT, env=env[key])
+            )
             for key in ("worker", "beat", "web")
         }
         healthcheck(services["worker"]["healthcheck"]["test"], env["worker"], port)

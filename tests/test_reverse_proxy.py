@@ -14,7 +14,6 @@ skips locally and fails under CI (CI=true), where it must be there.
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.conftest import REPO_ROOT, wait_until, worker_env
 from tests.factories import CommandSenderFactory
+from tests.processes import process
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 if NGINX is None and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
@@ -45,22 +45,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@contextmanager
-def process(command: list[str], log: Path, **popen) -> Iterator[subprocess.Popen]:
-    with open(log, "w") as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen)
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
 
 
 def answers(url: str) -> bool:
