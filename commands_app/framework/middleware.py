@@ -27,6 +27,7 @@ from commands_app.framework.backoff import conflict_backoff
 from commands_app.framework.bus import CommandContext, CommandResult, Handler
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError, CommandFailed
+from eventstore import companions
 from eventstore.store import ConcurrencyError, EventStore
 
 logger = logging.getLogger("commands")
@@ -103,6 +104,8 @@ class TransactionMiddleware:
         outermost = not transaction.get_connection(self.store.using).in_atomic_block
         if outermost:
             self.store.forget_last_append()
+            # Whatever an earlier, failed command queued to go out with its append is not ours.
+            companions.discard(self.store.using)
         with transaction.atomic(using=self.store.using):
             result = next_handler(command, context)
             # The command's last event: the last append of this transaction (a command that
