@@ -107,7 +107,12 @@ class TransactionMiddleware:
             # Whatever an earlier, failed command queued to go out with its append is not ours.
             companions.discard(self.store.using)
         with transaction.atomic(using=self.store.using):
-            result = next_handler(command, context)
+            try:
+                result = next_handler(command, context)
+            except BaseException:
+                if outermost:  # queued with an append that never came: it must not ride a later one
+                    companions.discard(self.store.using)
+                raise
             # The command's last event: the last append of this transaction (a command that
             # saves several streams saves its target's bookkeeping after it), else the result's.
             last = (self.store.last_append() if outermost else None) or (result.aggregate_id, result.version)

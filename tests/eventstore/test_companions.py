@@ -4,7 +4,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from commands_app.domain import commands as c
-from commands_app.framework.bus import CommandContext
+from commands_app.framework.bus import CommandBus, CommandContext
+from commands_app.framework.errors import DomainError
+from commands_app.framework.middleware import TransactionMiddleware
 from commands_app.wiring import command_bus
 from eventstore import companions
 from eventstore.companions import CompanionWrite
@@ -141,6 +143,19 @@ class TestThroughTheBus:
             companions.send_with_append(probe("stale"))
             raise Refused("before the append")
         command_bus().dispatch(c.RegisterCustomer(name="Ada", email=unique_email()), CommandContext())
+        assert probe_rows() == []
+
+    def test_a_refused_commands_queue_is_dropped_with_its_transaction(self, store):
+        def queue_then_refuse(command, context):
+            companions.send_with_append(probe("stale"))
+            raise DomainError("refused after queueing")
+
+        bus = CommandBus([TransactionMiddleware(store)])
+        bus.register(c.RegisterCustomer, queue_then_refuse)
+        with pytest.raises(DomainError):
+            bus.dispatch(c.RegisterCustomer(name="Ada", email=unique_email()))
+        with transaction.atomic():  # an append outside the bus, on the same connection
+            store.append("s-1", "Thing", one_event(), expected_version=0)
         assert probe_rows() == []
 
 
