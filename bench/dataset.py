@@ -127,17 +127,19 @@ def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
 
 class SetupKeys:
     """A `KeyStore` for setup: a new data key per subject, stored (wrapped by the master key, as
-    `TableKeyStore` stores it) in the `DataKey` table a batch at a time, before the events that
-    use it are copied. Reading and forgetting go through the service's own key store."""
+    `TableKeyStore` stores it) in the `DataKey` table a batch at a time. Reading and forgetting
+    go through the service's own key store."""
 
     def __init__(self) -> None:
         self.master = master_keys()[0]
-        self.unsaved: dict[str, bytes] = {}
+        self.keys: dict[str, bytes] = {}  # every subject's, for its later events (32 bytes each)
+        self.unsaved: list[str] = []
 
     def key_for_writing(self, subject: str, *, new: bool = False) -> bytes:
-        if subject not in self.unsaved:
-            self.unsaved[subject] = cipher.new_key()
-        return self.unsaved[subject]
+        if subject not in self.keys:
+            self.keys[subject] = cipher.new_key()
+            self.unsaved.append(subject)
+        return self.keys[subject]
 
     def keys_for_reading(self, subjects: Collection[str]) -> dict[str, bytes]:
         raise NotImplementedError("setup only writes")
@@ -147,8 +149,12 @@ class SetupKeys:
 
     def save(self) -> None:
         rows = [
-            DataKey(subject=subject, wrapped_key=wrap(self.master, subject, key), master_key_id=self.master.key_id)
-            for subject, key in self.unsaved.items()
+            DataKey(
+                subject=subject,
+                wrapped_key=wrap(self.master, subject, self.keys[subject]),
+                master_key_id=self.master.key_id,
+            )
+            for subject in self.unsaved
         ]
         DataKey.objects.bulk_create(rows, batch_size=1000)
         self.unsaved.clear()
@@ -175,7 +181,7 @@ def customers_log(total: int, *, sealed: bool, seed: int = 5) -> Iterator[Row]:
         versions[customer_id] = versions.get(customer_id, 0) + 1
         row = event_row("Customer", customer_id, versions[customer_id], event, clock.tick(), keys)
         if keys is not None and len(keys.unsaved) >= BATCH:
-            keys.save()  # a batch at a time: memory stays flat at any size
+            keys.save()
         yield row
     if keys is not None:
         keys.save()

@@ -228,7 +228,7 @@ class AppendResult:
         return tuple(self.store.load(self.stream_id, self.first_version - 1, up_to_version=self.version))
 
 
-def _rows_of(cursor: Any) -> "companions.Rows":
+def _rows_of(cursor: Any) -> companions.Rows:
     """A companion statement's rows (none for one without RETURNING)."""
     return list(cursor.fetchall()) if cursor.description is not None else []
 
