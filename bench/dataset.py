@@ -10,16 +10,19 @@ import json
 import random
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 
-from commands_app.domain.customer import CustomerRegistered
+from commands_app.domain.customer import CustomerRegistered, CustomerUpdated
 from commands_app.domain.order import ItemAdded, OrderLine, OrderPlaced, OrderShipped
 from commands_app.domain.registry import domain_events
 from eventstore.models import Event
+from eventstore.personal import cipher
+from eventstore.personal.keys import DataKey, master_keys, wrap
+from eventstore.personal.sealing import seal_fields
 from eventstore.store import RecordedEvent
 
 BATCH = 5_000
@@ -38,9 +41,15 @@ class Clock:
         return self.now
 
 
-def event_row(stream_type: str, stream_id: str, version: int, event: object, at: datetime) -> Row:
+def event_row(
+    stream_type: str, stream_id: str, version: int, event: object, at: datetime, keys: "SetupKeys | None" = None
+) -> Row:
+    """One row as the repository would store it; with `keys`, its personal fields sealed under them."""
     name = domain_events.type_name(event)
     metadata = {"correlation_id": str(uuid.uuid4()), "causation_id": None, "command": "bench-setup", "user": "bench"}
+    data = domain_events.serialize(event)
+    if keys is not None and (personal := domain_events.personal_fields(name)):
+        data = seal_fields(data, personal, stream_id, new_subject=version == 1, store=keys)
     return (
         uuid.uuid4(),
         stream_type,
@@ -48,7 +57,7 @@ def event_row(stream_type: str, stream_id: str, version: int, event: object, at:
         version,
         name,
         domain_events.schema_version(name),
-        json.dumps(domain_events.serialize(event)),
+        json.dumps(data),
         json.dumps(metadata),
         at,
     )
@@ -114,6 +123,68 @@ def mixed_log(total: int, seed: int = 7) -> Iterator[Row]:
             event = OrderShipped()
             del open_orders[order_id]
         yield event_row("Order", order_id, version, event, clock.tick())
+
+
+class SetupKeys:
+    """A `KeyStore` for setup: a new data key per subject, stored (wrapped by the master key, as
+    `TableKeyStore` stores it) in the `DataKey` table a batch at a time. Reading and forgetting
+    go through the service's own key store."""
+
+    def __init__(self) -> None:
+        self.master = master_keys()[0]
+        self.keys: dict[str, bytes] = {}  # every subject's, for its later events (32 bytes each)
+        self.unsaved: list[str] = []
+
+    def key_for_writing(self, subject: str, *, new: bool = False) -> bytes:
+        if subject not in self.keys:
+            self.keys[subject] = cipher.new_key()
+            self.unsaved.append(subject)
+        return self.keys[subject]
+
+    def keys_for_reading(self, subjects: Collection[str]) -> dict[str, bytes]:
+        raise NotImplementedError("setup only writes")
+
+    def destroy(self, subject: str) -> bool:
+        raise NotImplementedError("setup only writes")
+
+    def save(self) -> None:
+        rows = [
+            DataKey(
+                subject=subject,
+                wrapped_key=wrap(self.master, subject, self.keys[subject]),
+                master_key_id=self.master.key_id,
+            )
+            for subject in self.unsaved
+        ]
+        DataKey.objects.bulk_create(rows, batch_size=1000)
+        self.unsaved.clear()
+
+
+def customers_log(total: int, *, sealed: bool, seed: int = 5) -> Iterator[Row]:
+    """`total` customer events: registrations (two in three), then changes of name or email to
+    earlier customers. `sealed`: name and email sealed under each customer's own data key, as
+    the repository writes them (the keys stored in `DataKey`); else in the clear."""
+    rng = random.Random(seed)
+    clock = Clock()
+    keys = SetupKeys() if sealed else None
+    versions: dict[str, int] = {}
+    customers: list[str] = []
+    for n in range(total):
+        event: object
+        if n % 3 != 2 or not customers:
+            customer_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            customers.append(customer_id)
+            event = CustomerRegistered(name=f"Customer {n}", email=f"c{n}@example.com")
+        else:
+            customer_id = rng.choice(customers)
+            event = CustomerUpdated(name=f"Customer {n} renamed", email=None if n % 2 else f"c{n}@example.org")
+        versions[customer_id] = versions.get(customer_id, 0) + 1
+        row = event_row("Customer", customer_id, versions[customer_id], event, clock.tick(), keys)
+        if keys is not None and len(keys.unsaved) >= BATCH:
+            keys.save()
+        yield row
+    if keys is not None:
+        keys.save()
 
 
 def orders_with_events(order_ids: Iterable[str], events_per_order: int, customer_id: str) -> Iterator[Row]:

@@ -5,10 +5,12 @@ over every customer stream, so no single stream's version can guard it, and a re
 lags behind the log (two registrations a millisecond apart would both find the address free).
 The guard is `EmailReservation`, one row per address, whose primary key is the address's
 HMAC. `claim_email` inserts it inside the command's transaction, so the row and the
-`CustomerRegistered` / `CustomerUpdated` event commit together or not at all. Two concurrent
-claims of one address meet on the primary key: PostgreSQL makes the second insert wait for
-the first transaction, then skips it (`ON CONFLICT DO NOTHING`), and that command is refused
-with 409 (`ValueTaken`, naming `email`). A customer who changes address gives the old one up in the same transaction.
+`CustomerRegistered` / `CustomerUpdated` event commit together or not at all; the insert is
+pipelined with the event's (`eventstore.companions`), so it costs no round trip of its own.
+Two concurrent claims of one address meet on the primary key: PostgreSQL makes the second
+insert wait for the first transaction, then skips it (`ON CONFLICT DO NOTHING`), and that
+command is refused with 409 (`ValueTaken`, naming `email`). A customer who changes address
+gives the old one up in the same transaction.
 
 Addresses are compared case-insensitively (`normalise_email`: trimmed, lower-cased), and the
 table stores only `HMAC-SHA256(EMAIL_RESERVATION_KEY, address)`: no readable address lives
@@ -21,6 +23,8 @@ import hmac
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -28,6 +32,7 @@ from django.utils import timezone
 
 from commands_app.framework.errors import ValueTaken
 from commands_app.models import EmailReservation
+from eventstore.companions import CompanionWrite, send_with_append
 from eventstore.store import EventStore, RecordedEvent
 
 CUSTOMER_EMAIL_EVENTS = ("CustomerRegistered", "CustomerUpdated")
@@ -53,17 +58,25 @@ def email_taken(email: str) -> ValueTaken:
 
 
 def claim_email(customer_id: uuid.UUID | str, email: str, *, using: str = "default") -> None:
-    """Reserve `email` for the customer, inside the caller's transaction; `ValueTaken` if another holds it.
+    """Reserve `email` for the customer, with the command's append; `ValueTaken` if another holds it.
 
     Claiming an address the customer already holds changes nothing. Must run inside the
     command's transaction (the bus's `TransactionMiddleware` opens it), so the reservation
-    commits with the event or not at all.
+    commits with the event or not at all. The insert is queued as a companion of the append
+    (`eventstore.companions`): it rides the append's round trip, and its check runs before
+    the append's version check is read, so a taken address is refused as such.
     """
     if not transaction.get_connection(using).in_atomic_block:
         raise RuntimeError("claim_email must run inside the command's transaction")
     key, customer = email_key(email), uuid.UUID(str(customer_id))
-    if _insert_unless_held(key, customer, using):
-        return
+    sql, params = _insert_statement(key, customer, using)
+    send_with_append(CompanionWrite(sql, params, partial(_claimed_or_taken, key, customer, email, using)), using=using)
+
+
+def _claimed_or_taken(key: str, customer: uuid.UUID, email: str, using: str, rows: list[tuple[Any, ...]]) -> None:
+    """The claim's check, given its insert's rows: inserted, already the customer's, or taken (`ValueTaken`)."""
+    if rows:
+        return  # inserted: the common case, no further query
     holder = EmailReservation.objects.using(using).filter(email_key=key).values_list("customer_id", flat=True).first()
     if holder is None and _insert_unless_held(key, customer, using):
         return  # its holder let it go in between (a change of email, a forgetting)
@@ -71,12 +84,12 @@ def claim_email(customer_id: uuid.UUID | str, email: str, *, using: str = "defau
         raise email_taken(email)
 
 
-def _insert_unless_held(key: str, customer: uuid.UUID, using: str) -> bool:
-    """Insert the reservation unless the address is held; True when this inserted it.
+def _insert_statement(key: str, customer: uuid.UUID, using: str) -> tuple[str, list[Any]]:
+    """Insert the reservation unless the address is held; returns a row when this inserted it.
 
     One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite 3.35+): a
     concurrent claim not yet committed makes PostgreSQL wait for it, then skip the row if it
-    committed. No error is raised, so no savepoint is needed: the common case is one round trip.
+    committed. No error is raised, so no savepoint is needed.
     """
     connection = connections[using]
     table = connection.ops.quote_name(EmailReservation._meta.db_table)
@@ -87,11 +100,15 @@ def _insert_unless_held(key: str, customer: uuid.UUID, using: str) -> bool:
         fields.get_field("customer_id").get_db_prep_value(customer, connection),
         fields.get_field("reserved_at").get_db_prep_value(timezone.now(), connection),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) ON CONFLICT (email_key) DO NOTHING RETURNING 1",
-            values,
-        )
+    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) ON CONFLICT (email_key) DO NOTHING RETURNING 1"
+    return sql, values
+
+
+def _insert_unless_held(key: str, customer: uuid.UUID, using: str) -> bool:
+    """Run the reservation's insert now (the check's slow path); True when this inserted it."""
+    sql, params = _insert_statement(key, customer, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
         return cursor.fetchone() is not None
 
 

@@ -32,9 +32,11 @@ from django.db.models import Max
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from eventstore import companions
+from eventstore.companions import CompanionWrite
 from eventstore.db import hot_cursor
 from eventstore.models import Event
-from eventstore.personal.keys import INSERT_NEW_SQL, take_pending_keys
+from eventstore.personal.keys import INSERT_NEW_SQL, DataKey, take_pending_keys
 from eventstore.personal.sealing import open_one, open_rows
 from eventstore.upcasting import Upcasters, registered_upcasters
 from eventstore.wakeups import request_wake_up
@@ -226,6 +228,20 @@ class AppendResult:
         return tuple(self.store.load(self.stream_id, self.first_version - 1, up_to_version=self.version))
 
 
+def _rows_of(cursor: Any) -> companions.Rows:
+    """A companion statement's rows (none for one without RETURNING)."""
+    return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def _raised_by_append(error: IntegrityError) -> bool:
+    """Whether a uniqueness failure came from the append's own tables (the event and data-key rows).
+
+    Unknown (no diagnostics): counted as the append's, as before companions existed.
+    """
+    table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
+    return table is None or table in (TABLE, DataKey._meta.db_table)
+
+
 class EventStore:
     """The append-only log. Every method runs on the `default` database."""
 
@@ -265,46 +281,78 @@ class EventStore:
             "expected_version": expected_version,
         }
         new_keys = take_pending_keys(connection, stream_id)  # a new subject's data key, written with its events
+        writes = companions.take(self.using)  # the command's other rows, in the same round trip
         # No savepoint (two round trips saved on every append). A version mismatch is
         # raised after the block, so the caller's transaction stays usable; only a lost
         # race on the unique index, which PostgreSQL answers by aborting the transaction,
         # leaves it unusable (a command then fails whole, and its retry starts afresh).
         with transaction.atomic(using=self.using, savepoint=False):
+            if connection.vendor != "postgresql" and writes:
+                # Before the rows, outside the `try`: a companion's IntegrityError is no conflict.
+                companions.run_checks(writes, companions.execute(connection, writes))
             try:
                 if connection.vendor == "postgresql":
-                    versions = self._insert_postgresql(connection, rows, new_keys)
+                    versions, results = self._insert_postgresql(connection, rows, new_keys, writes)
                 else:
                     if new_keys:
                         with connection.cursor() as cursor:
                             cursor.executemany(INSERT_NEW_SQL, new_keys)
-                    versions = self._insert_orm(rows, events)
+                    versions, results = self._insert_orm(rows, events), []
             except IntegrityError as error:
+                if writes and not _raised_by_append(error):
+                    raise  # a companion's own failure, reported as itself
                 # The one place a database uniqueness failure becomes a ConcurrencyError.
                 raise ConcurrencyError(stream_id, expected_version) from error
+            if results:
+                # Before the version check is read: a companion that lost is the command's
+                # refusal, whatever else a concurrent writer did to the stream.
+                companions.run_checks(writes, results)
             if versions:
                 setattr(connection, LAST_APPEND_ATTRIBUTE, (stream_id, versions[-1]))
                 transaction.on_commit(request_wake_up, using=self.using, robust=True)
+            elif writes:
+                # Raised inside the block: the companions' rows were written and must roll back.
+                raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
         if not versions:
             raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
         return AppendResult(stream_id=stream_id, version=versions[-1], first_version=versions[0], store=self)
 
     def _insert_postgresql(
-        self, connection: BaseDatabaseWrapper, rows: dict[str, Any], new_keys: list[list[Any]]
-    ) -> list[int]:
+        self,
+        connection: BaseDatabaseWrapper,
+        rows: dict[str, Any],
+        new_keys: list[list[Any]],
+        writes: Sequence[CompanionWrite] = (),
+    ) -> tuple[list[int], list[companions.Rows]]:
         """One prepared INSERT … SELECT: the version check and every row, in one round trip (a new
-        subject's data key in the same one, pipelined)."""
+        subject's data key and the companion writes in the same one, pipelined).
+
+        The appended versions, and each companion's rows (`eventstore.companions`).
+        """
         if len(rows["event_ids"]) == 1:
             params = {key: value for key, value in rows.items() if key not in ONE_OF.values()}
             params.update({one: rows[many][0] for one, many in ONE_OF.items()})
             statement = APPEND_ONE_SQL
         else:
             statement, params = APPEND_SQL, rows
+        results: list[companions.Rows] = []
         with hot_cursor(connection) as cursor:
-            if new_keys:
-                with connection.connection.pipeline():
-                    cursor.execute(INSERT_NEW_SQL, new_keys[0])
-                    cursor.execute(statement, params)
+            if new_keys or writes:
+                # One cursor per companion, so each keeps its own result. Nothing is fetched inside
+                # the block: leaving it sends every statement with one Sync and reads every answer.
+                side = [hot_cursor(connection) for _ in writes]
+                try:
+                    with connection.wrap_database_errors, connection.connection.pipeline():
+                        for write, side_cursor in zip(writes, side, strict=True):
+                            side_cursor.execute(write.sql, write.params)
+                        if new_keys:
+                            cursor.execute(INSERT_NEW_SQL, new_keys[0])
+                        cursor.execute(statement, params)
+                    results = [_rows_of(side_cursor) for side_cursor in side]
                     appended = cursor.fetchall()
+                finally:
+                    for side_cursor in side:
+                        side_cursor.close()
             else:
                 cursor.execute(statement, params)
                 appended = cursor.fetchall()
@@ -314,7 +362,7 @@ class EventStore:
                 "The event table hands out positions at insert: run `manage.py migrate eventstore` "
                 "(migration 0006 numbers events at commit, which gap-free reading relies on)."
             )
-        return sorted(version for version, _ in appended)
+        return sorted(version for version, _ in appended), results
 
     def _insert_orm(self, rows: dict[str, Any], events: Sequence[NewEvent]) -> list[int]:
         """SQLite: the database's single writer lock already keeps positions in commit order."""

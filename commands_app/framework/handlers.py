@@ -11,6 +11,7 @@ from commands_app.framework.bus import CommandContext, CommandResult
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import AggregateAlreadyExists, AggregateNotFound
 from commands_app.framework.repository import AggregateRepository
+from eventstore import companions
 from eventstore.store import ConcurrencyError
 
 # Returns nothing, or the other aggregates it changed (saved with the target, in one transaction).
@@ -71,7 +72,9 @@ class AggregateHandler:
         raised = [type(event).__name__ for a in changed for event in a.pending_events]
         if not raised:
             # The aggregate is already as the command asks (a repeated saga step): nothing to
-            # write. The log's head as position keeps read-your-writes safe for the caller.
+            # write, so no append takes the rows `execute` queued to go with one; they run here.
+            companions.run_left(self.repository.store.using)
+            # The log's head as position keeps read-your-writes safe for the caller.
             head = self.repository.store.head()
             return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=head, events=[])
         metadata = context.event_metadata(command)
@@ -81,6 +84,8 @@ class AggregateHandler:
         with transaction.atomic(using=self.repository.store.using) if several else nullcontext():
             for changed_aggregate in changed:
                 self.repository.save(changed_aggregate, metadata)
+            # A no-op after an append (it takes the whole queue); kept so no queued row goes unsent.
+            companions.run_left(self.repository.store.using)
         # No position yet: the log assigns it as the transaction commits, and `TransactionMiddleware`
         # reads it then (the position of the last event appended, whichever stream took it).
         return CommandResult(aggregate_id=aggregate.id, version=aggregate.version, position=None, events=raised)

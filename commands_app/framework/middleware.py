@@ -27,6 +27,7 @@ from commands_app.framework.backoff import conflict_backoff
 from commands_app.framework.bus import CommandContext, CommandResult, Handler
 from commands_app.framework.commands import Command
 from commands_app.framework.errors import CommandError, CommandFailed
+from eventstore import companions
 from eventstore.store import ConcurrencyError, EventStore
 
 logger = logging.getLogger("commands")
@@ -103,8 +104,15 @@ class TransactionMiddleware:
         outermost = not transaction.get_connection(self.store.using).in_atomic_block
         if outermost:
             self.store.forget_last_append()
+            # Whatever an earlier, failed command queued to go out with its append is not ours.
+            companions.discard(self.store.using)
         with transaction.atomic(using=self.store.using):
-            result = next_handler(command, context)
+            try:
+                result = next_handler(command, context)
+            except BaseException:
+                if outermost:  # queued with an append that never came: it must not ride a later one
+                    companions.discard(self.store.using)
+                raise
             # The command's last event: the last append of this transaction (a command that
             # saves several streams saves its target's bookkeeping after it), else the result's.
             last = (self.store.last_append() if outermost else None) or (result.aggregate_id, result.version)

@@ -1,0 +1,96 @@
+"""Companion writes: rows that commit with a stream's append, sent in the append's round trip.
+
+A command sometimes writes a row beside its events that guards a rule no stream can (an email
+reservation: "no two customers share an address"). Run on its own, that row costs the command
+a round trip to the database before the append. Queued instead with `send_with_append`, it
+goes out with the append: `EventStore.append` pipelines each companion statement (one cursor
+each, so each keeps its own result), the new subject's data key and the event INSERT, and
+reads every answer in one exchange with the server.
+
+Each companion may carry a `check`, called with the rows its statement returned (its
+`RETURNING`), which raises to refuse the command. The checks run before the append's
+version check is interpreted: a companion that lost (the address is taken) is reported as
+the refusal it is, not as the concurrency conflict a concurrent creator of the same stream
+also causes. A check may run more queries (a slow path); the transaction is still usable.
+
+The queue lives on Django's connection wrapper (per thread and alias, like a transaction) and
+belongs to the transaction that queued it: the command bus discards it when an outermost
+transaction starts, and the first append of the transaction takes it all. A command that
+queues a write but appends nothing runs it with `run_left()` before it commits. On SQLite
+(tests, a laptop) the companions simply run one after the other, before the event rows.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# Kept on Django's connection wrapper, which is per thread and per alias like a transaction.
+QUEUE_ATTRIBUTE = "eventstore_companion_writes"
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class CompanionWrite:
+    """One statement to commit with the next append: `sql` with `%s` placeholders, its `params`.
+
+    `check(rows)` gets the rows the statement returned (empty for a statement that returns
+    none) and raises to refuse the command; the whole transaction then rolls back.
+    """
+
+    sql: str
+    params: Sequence[Any]
+    check: Callable[[Rows], None] | None = None
+
+
+def send_with_append(write: CompanionWrite, *, using: str = "default") -> None:
+    """Queue `write` to go out with the next append of this transaction (see the module docstring)."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        # Outside a transaction, nothing ties the row to the events: it would commit on its own.
+        raise RuntimeError("a companion write must be queued inside the transaction that appends the events")
+    queue: list[CompanionWrite] | None = getattr(connection, QUEUE_ATTRIBUTE, None)
+    if queue is None:
+        queue = []
+        setattr(connection, QUEUE_ATTRIBUTE, queue)
+    queue.append(write)
+
+
+def take(using: str = "default") -> list[CompanionWrite]:
+    """Every queued write, in the order queued; the queue is left empty (the caller runs them)."""
+    connection = connections[using]
+    queue: list[CompanionWrite] = getattr(connection, QUEUE_ATTRIBUTE, None) or []
+    setattr(connection, QUEUE_ATTRIBUTE, None)
+    return queue
+
+
+def discard(using: str = "default") -> None:
+    """Forget what an earlier, failed transaction queued and never sent (called as a transaction starts)."""
+    setattr(connections[using], QUEUE_ATTRIBUTE, None)
+
+
+def run_checks(writes: Sequence[CompanionWrite], results: Sequence[Rows]) -> None:
+    """Call each write's check with its statement's rows, in the order the writes were queued."""
+    for write, rows in zip(writes, results, strict=True):
+        if write.check is not None:
+            write.check(rows)
+
+
+def execute(connection: BaseDatabaseWrapper, writes: Sequence[CompanionWrite]) -> list[Rows]:
+    """Run the writes one after the other (SQLite, or writes no append took); each one's rows."""
+    results = []
+    with connection.cursor() as cursor:
+        for write in writes:
+            cursor.execute(write.sql, write.params)
+            results.append(list(cursor.fetchall()) if cursor.description is not None else [])
+    return results
+
+
+def run_left(using: str = "default") -> None:
+    """Run, and check, what was queued but no append took (a command that appended nothing)."""
+    writes = take(using)
+    if writes:
+        run_checks(writes, execute(connections[using], writes))
