@@ -1,7 +1,8 @@
 """Blue/green rebuild speed at scale: `python -m bench.rebuild_scale --events 1000000`.
 
 Makes a scratch database of its own (dropped at the end), loads a mixed log of `--events`
-events with COPY, catches the projections up, then rebuilds each projection blue/green
+events with COPY (and, when `product_stock` is measured, `--events` Product events more),
+catches the projections up, then rebuilds each projection blue/green
 (`eventstore.generations`) and prints its events/s. Profile it with
 `py-spy record -o profile.svg -- python -m bench.rebuild_scale --events 100000`.
 """
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from bench.dataset import copy_rows, mixed_log
+    from bench.dataset import copy_rows, mixed_log, product_log
     from eventstore import operations
     from eventstore.models import Checkpoint
     from eventstore.store import EventStore
@@ -55,9 +56,11 @@ def run(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    copy_rows(mixed_log(args.events))
+    loaded = copy_rows(mixed_log(args.events))
+    if "product_stock" in args.projections.split(","):  # the mixed log has no Product events
+        loaded += copy_rows(product_log(args.events))
     head = EventStore().head()
-    print(f"loaded {args.events:,} events in {time.perf_counter() - started:.1f}s")
+    print(f"loaded {loaded:,} events in {time.perf_counter() - started:.1f}s")
     for subscriber in registered_subscribers():
         if not subscriber.read_models:  # a saga: its commands are not what is measured
             Checkpoint.objects.update_or_create(name=subscriber.name, defaults={"position": head})

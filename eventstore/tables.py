@@ -52,6 +52,12 @@ def _field(model: type[Model], name: str) -> Field[Any, Any]:
     return field
 
 
+def _is_uuid(field: Field[Any, Any]) -> bool:
+    """A UUID column, a foreign key to one included (`order_id`)."""
+    target = field.target_field if field.is_relation else field
+    return isinstance(target, UUIDField)
+
+
 def _keys_match(model: type[Model], name: str, connection: BaseDatabaseWrapper) -> str:
     """`column IN (…)` of one JSON array of keys (the statement's only parameter).
 
@@ -71,7 +77,7 @@ def _select_sql(model: type[Model], names: tuple[str, ...], by: str, vendor: str
         field = _field(model, name)
         column = connection.ops.quote_name(field.column)
         # Keys as text, as events name them ("stream_id"), not as UUID objects.
-        selected.append(f"{column}::text" if isinstance(field, UUIDField) else column)
+        selected.append(f"{column}::text" if _is_uuid(field) else column)
     table = connection.ops.quote_name(model._meta.db_table)
     return f"SELECT {', '.join(selected)} FROM {table} WHERE {_keys_match(model, by, connection)}"
 
@@ -85,7 +91,7 @@ def select(model: type[Model], names: Sequence[str], *, by: str, keys: Collectio
         return []
     connection = _connection(model)
     if connection.vendor != "postgresql":
-        uuids = [isinstance(_field(model, n), UUIDField) for n in names]
+        uuids = [_is_uuid(_field(model, n)) for n in names]
         rows = model._default_manager.using(connection.alias).filter(**{f"{by}__in": list(keys)})
         return [
             tuple(str(v) if is_uuid and v is not None else v for v, is_uuid in zip(row, uuids, strict=True))
