@@ -134,8 +134,8 @@ def product_log(total: int, seed: int = 17) -> Iterator[Row]:
     versions = dict.fromkeys(skus, 1)
     stock = {sku: [0, 0] for sku in skus}  # on hand, reserved: every event keeps them valid
     for sku in skus:
-        event = ProductAdded(sku=sku, name=f"Product {sku}", price=Decimal("9.99"))
-        yield event_row("Product", product_stream_id(sku), 1, event, clock.tick())
+        added = ProductAdded(sku=sku, name=f"Product {sku}", price=Decimal("9.99"))
+        yield event_row("Product", product_stream_id(sku), 1, added, clock.tick())
     for _ in range(total - len(skus)):
         sku = rng.choice(skus)
         versions[sku] += 1

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField, UUIDField
+from django.db.models import AutoField, BigAutoField, Field, ForeignKey, Model, SmallAutoField, UUIDField
 
 from eventstore.db import hot_cursor
 
@@ -52,9 +52,14 @@ def _field(model: type[Model], name: str) -> Field[Any, Any]:
     return field
 
 
+def _quoted(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> str:
+    assert field.column, f"{field} is no column"
+    return connection.ops.quote_name(field.column)
+
+
 def _is_uuid(field: Field[Any, Any]) -> bool:
     """A UUID column, a foreign key to one included (`order_id`)."""
-    target = field.target_field if field.is_relation else field
+    target = field.target_field if isinstance(field, ForeignKey) else field
     return isinstance(target, UUIDField)
 
 
@@ -65,7 +70,7 @@ def _keys_match(model: type[Model], name: str, connection: BaseDatabaseWrapper) 
     yet, the array form was planned as a sequential scan testing every row against every key.
     """
     field = _field(model, name)
-    column = connection.ops.quote_name(field.column)
+    column = _quoted(field, connection)
     return f"{column} IN (SELECT key::{field.db_type(connection)} FROM json_array_elements_text(%s::json) AS key)"
 
 
@@ -75,7 +80,7 @@ def _select_sql(model: type[Model], names: tuple[str, ...], by: str, vendor: str
     selected = []
     for name in names:
         field = _field(model, name)
-        column = connection.ops.quote_name(field.column)
+        column = _quoted(field, connection)
         # Keys as text, as events name them ("stream_id"), not as UUID objects.
         selected.append(f"{column}::text" if _is_uuid(field) else column)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -92,14 +97,15 @@ def select(model: type[Model], names: Sequence[str], *, by: str, keys: Collectio
     connection = _connection(model)
     if connection.vendor != "postgresql":
         uuids = [_is_uuid(_field(model, n)) for n in names]
-        rows = model._default_manager.using(connection.alias).filter(**{f"{by}__in": list(keys)})
+        found = model._default_manager.using(connection.alias).filter(**{f"{by}__in": list(keys)})
         return [
             tuple(str(v) if is_uuid and v is not None else v for v, is_uuid in zip(row, uuids, strict=True))
-            for row in rows.values_list(*names)
+            for row in found.values_list(*names)
         ]
     with hot_cursor(connection) as cursor:
         cursor.execute(_select_sql(model, tuple(names), by, connection.vendor), [as_json(keys)])
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def delete(model: type[Model], *, by: str, keys: Collection[str]) -> None:
@@ -122,7 +128,7 @@ def _upsert_sql(
     connection = _connection(model)
     quote = connection.ops.quote_name
     fields = columns_of(model)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(_quoted(f, connection) for f in fields)
     # ->> reads each value as text (from jsonb: parsed once, where json is parsed again by
     # every ->>, about 3x the time); the cast to the column's own type is the one `unnest` of
     # typed arrays made before (a varchar(n) or numeric(p, s) cast included).
@@ -130,11 +136,9 @@ def _upsert_sql(
     table = quote(model._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM jsonb_array_elements(%s::jsonb) AS row"
     if conflict_fields:
-        conflict = ", ".join(quote(_field(model, name).column) for name in conflict_fields)
-        updates = ", ".join(
-            f"{quote(_field(model, name).column)} = EXCLUDED.{quote(_field(model, name).column)}"
-            for name in update_fields
-        )
+        conflict = ", ".join(_quoted(_field(model, name), connection) for name in conflict_fields)
+        updated = [_quoted(_field(model, name), connection) for name in update_fields]
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
         sql += f" ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
     return sql
 
