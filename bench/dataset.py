@@ -18,6 +18,15 @@ from django.db import connection, transaction
 
 from commands_app.domain.customer import CustomerRegistered, CustomerUpdated
 from commands_app.domain.order import ItemAdded, OrderLine, OrderPlaced, OrderShipped
+from commands_app.domain.product import (
+    ProductAdded,
+    ProductPriceChanged,
+    ProductRestocked,
+    StockReleased,
+    StockReserved,
+    StockShipped,
+    product_stream_id,
+)
 from commands_app.domain.registry import domain_events
 from eventstore.models import Event
 from eventstore.personal import cipher
@@ -185,6 +194,45 @@ def customers_log(total: int, *, sealed: bool, seed: int = 5) -> Iterator[Row]:
         yield row
     if keys is not None:
         keys.save()
+
+
+def product_log(total: int, seed: int = 17) -> Iterator[Row]:
+    """`total` Product-stream events: 1% products added, then mostly stock reserved, shipped and
+    released, restocked when it runs short, and now and then a new price, over the products."""
+    rng = random.Random(seed)
+    clock = Clock()
+    skus = [f"BENCH-{i:06d}" for i in range(max(1, total // 100))]
+    versions = dict.fromkeys(skus, 1)
+    stock = {sku: [0, 0] for sku in skus}  # on hand, reserved: every event keeps them valid
+    for sku in skus:
+        added = ProductAdded(sku=sku, name=f"Product {sku}", price=Decimal("9.99"))
+        yield event_row("Product", product_stream_id(sku), 1, added, clock.tick())
+    for _ in range(total - len(skus)):
+        sku = rng.choice(skus)
+        versions[sku] += 1
+        on_hand, reserved = stock[sku]
+        roll, quantity, order_id = rng.random(), rng.randint(1, 3), uuid.UUID(int=rng.getrandbits(128))
+        event: object
+        if roll < 0.01:
+            event = ProductPriceChanged(price=Decimal(rng.randint(100, 9_999)) / 100, previous_price=Decimal("9.99"))
+        elif roll < 0.5 and on_hand - reserved >= quantity:
+            event, stock[sku] = (
+                StockReserved(order_id=order_id, quantity=quantity, held=quantity),
+                [on_hand, reserved + quantity],
+            )
+        elif roll < 0.8 and reserved >= quantity:
+            event, stock[sku] = (
+                StockShipped(order_id=order_id, quantity=quantity, held=0),
+                [on_hand - quantity, reserved - quantity],
+            )
+        elif reserved >= quantity:
+            event, stock[sku] = (
+                StockReleased(order_id=order_id, quantity=quantity, held=0),
+                [on_hand, reserved - quantity],
+            )
+        else:
+            event, stock[sku] = ProductRestocked(quantity=20), [on_hand + 20, reserved]
+        yield event_row("Product", product_stream_id(sku), versions[sku], event, clock.tick())
 
 
 def orders_with_events(order_ids: Iterable[str], events_per_order: int, customer_id: str) -> Iterator[Row]:

@@ -1,7 +1,8 @@
 """Blue/green rebuild speed at scale: `python -m bench.rebuild_scale --events 1000000`.
 
 Makes a scratch database of its own (dropped at the end), loads a log of `--events` events
-with COPY, catches the projections up, then rebuilds each projection blue/green
+with COPY (with the mixed log, and when `product_stock` is measured, `--events` Product events
+more), catches the projections up, then rebuilds each projection blue/green
 (`eventstore.generations`) and prints its events/s. `--log` picks the log: `mixed` (a shop's
 history, the default), or only customers' events, `customers` (in the clear) or
 `customers-sealed` (name and email sealed under each customer's data key): the cost of opening
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from bench.dataset import copy_rows, customers_log, mixed_log
+    from bench.dataset import copy_rows, customers_log, mixed_log, product_log
     from eventstore import operations
     from eventstore.models import Checkpoint
     from eventstore.store import EventStore
@@ -64,10 +65,14 @@ def run(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    log = mixed_log(args.events) if args.log == "mixed" else customers_log(args.events, sealed=args.log != "customers")
-    copy_rows(log)
+    if args.log == "mixed":
+        loaded = copy_rows(mixed_log(args.events))
+        if "product_stock" in args.projections.split(","):  # the mixed log has no Product events
+            loaded += copy_rows(product_log(args.events))
+    else:
+        loaded = copy_rows(customers_log(args.events, sealed=args.log != "customers"))
     head = EventStore().head()
-    print(f"loaded {args.events:,} events ({args.log} log) in {time.perf_counter() - started:.1f}s")
+    print(f"loaded {loaded:,} events ({args.log} log) in {time.perf_counter() - started:.1f}s")
     for subscriber in registered_subscribers():
         if not subscriber.read_models:  # a saga: its commands are not what is measured
             Checkpoint.objects.update_or_create(name=subscriber.name, defaults={"position": head})

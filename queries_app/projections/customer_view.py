@@ -5,16 +5,47 @@ are loaded once and upserted at the end.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from eventstore.row_batches import Rows, RowTable
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
-from eventstore.tables import upsert
 from queries_app.models import CustomerOrderTotal, CustomerView
 from queries_app.projections.values import money, total_after_line_change, touched_ids
 
-CUSTOMER_FIELDS = [f.name for f in CustomerView._meta.concrete_fields if not f.primary_key]
+
+@dataclass(slots=True)
+class CustomerRow:
+    """A row of `CustomerView` while a batch is applied."""
+
+    id: str
+    name: str
+    email: str
+    order_count: int
+    total_spent: Decimal
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+    forgotten: bool
+
+
+@dataclass(slots=True)
+class OrderTotalRow:
+    """A row of `CustomerOrderTotal`."""
+
+    order_id: str
+    customer_id: str
+    total: Decimal
+    cancelled: bool
+
+
+CUSTOMERS = RowTable(CustomerView, CustomerRow, key="id", noun="customer", missing="who was never registered")
+ORDER_TOTALS = RowTable(
+    CustomerOrderTotal, OrderTotalRow, key="order_id", noun="order", missing="which was never placed"
+)
 
 
 class CustomerBatch:
@@ -22,15 +53,8 @@ class CustomerBatch:
 
     def __init__(self, events: Iterable[RecordedEvent]) -> None:
         ids = touched_ids(events)
-        self.orders = (
-            {str(o.order_id): o for o in CustomerOrderTotal.objects.filter(order_id__in=ids.earlier_orders)}
-            if ids.earlier_orders
-            else {}
-        )
-        customer_ids = ids.customers | {str(o.customer_id) for o in self.orders.values()}
-        self.customers = {str(c.id): c for c in CustomerView.objects.filter(id__in=customer_ids)}
-        self.changed_customers: set[str] = set()
-        self.changed_orders: set[str] = set()
+        self.orders = Rows(ORDER_TOTALS, ids.earlier_orders)
+        self.customers = Rows(CUSTOMERS, ids.customers | {o.customer_id for o in self.orders.values()})
 
     def spend(self, customer_id: str | UUID, amount: Decimal, event: RecordedEvent) -> None:
         customer = self.customers.get(str(customer_id))
@@ -38,40 +62,20 @@ class CustomerBatch:
             return  # an order of a customer this log never registered: nothing to count it on
         customer.total_spent += amount
         customer.updated_at = event.recorded_at
-        self.changed_customers.add(str(customer_id))
+        self.customers.mark(str(customer_id))
 
-    def order(self, event: RecordedEvent) -> CustomerOrderTotal:
-        try:
-            order = self.orders[event.stream_id]
-        except KeyError:
-            raise LookupError(f"{event.event_type} for order {event.stream_id}, which was never placed") from None
-        self.changed_orders.add(event.stream_id)
-        return order
+    def order(self, event: RecordedEvent) -> OrderTotalRow:
+        return self.orders.change(event.stream_id, event)
 
     def save(self) -> None:
-        if self.changed_customers:
-            upsert(
-                CustomerView,
-                [self.customers[c] for c in self.changed_customers],
-                conflict_fields=["id"],
-                update_fields=CUSTOMER_FIELDS,
-            )
-        if self.changed_orders:
-            upsert(
-                CustomerOrderTotal,
-                [self.orders[o] for o in self.changed_orders],
-                conflict_fields=["order_id"],
-                update_fields=["customer_id", "total", "cancelled"],
-            )
+        self.customers.save()
+        self.orders.save()
 
 
-def changed_customer(batch: CustomerBatch, event: RecordedEvent) -> CustomerView:
+def changed_customer(batch: CustomerBatch, event: RecordedEvent) -> CustomerRow:
     """The registered customer `event` changes, marked changed at the event's version."""
-    customer = batch.customers.get(event.stream_id)
-    if customer is None:
-        raise LookupError(f"{event.event_type} for customer {event.stream_id}, who was never registered")
+    customer = batch.customers.change(event.stream_id, event)
     customer.updated_at, customer.version = event.recorded_at, event.version
-    batch.changed_customers.add(event.stream_id)
     return customer
 
 
@@ -86,19 +90,21 @@ class CustomerViewProjection(BatchProjection):
 
     @handles("CustomerRegistered")
     def registered(self, batch: CustomerBatch, event: RecordedEvent) -> None:
-        batch.customers[event.stream_id] = CustomerView(
-            id=event.stream_id,
-            # None when the customer was forgotten before this read (a rebuild): blank, as scrubbed.
-            name=event.data["name"] or "",
-            email=event.data["email"] or "",
-            forgotten=bool(event.data.get("forgotten")),
-            order_count=0,
-            total_spent=Decimal("0"),
-            registered_at=event.recorded_at,
-            updated_at=event.recorded_at,
-            version=event.version,
+        batch.customers.add(
+            event.stream_id,
+            CustomerRow(
+                id=event.stream_id,
+                # None when the customer was forgotten before this read (a rebuild): blank, as scrubbed.
+                name=event.data["name"] or "",
+                email=event.data["email"] or "",
+                forgotten=bool(event.data.get("forgotten")),
+                order_count=0,
+                total_spent=Decimal("0"),
+                registered_at=event.recorded_at,
+                updated_at=event.recorded_at,
+                version=event.version,
+            ),
         )
-        batch.changed_customers.add(event.stream_id)
 
     @handles("CustomerUpdated")
     def updated(self, batch: CustomerBatch, event: RecordedEvent) -> None:
@@ -115,12 +121,10 @@ class CustomerViewProjection(BatchProjection):
     def order_placed(self, batch: CustomerBatch, event: RecordedEvent) -> None:
         total = money(event.data["total"])  # schema 2; the store upcasts schema-1 rows
         customer_id = event.data["customer_id"]
-        batch.orders[event.stream_id] = CustomerOrderTotal(
-            order_id=event.stream_id, customer_id=customer_id, total=total
-        )
-        batch.changed_orders.add(event.stream_id)
-        if customer_id in batch.customers:
-            batch.customers[customer_id].order_count += 1
+        batch.orders.add(event.stream_id, OrderTotalRow(event.stream_id, customer_id, total, cancelled=False))
+        customer = batch.customers.get(customer_id)
+        if customer is not None:
+            customer.order_count += 1
         batch.spend(customer_id, total, event)
 
     @handles("ItemAdded")

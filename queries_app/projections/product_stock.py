@@ -6,14 +6,39 @@ adds to `reserved`, a release takes from it, a shipment takes from both `reserve
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
+from eventstore.row_batches import Rows, RowTable
 from eventstore.store import RecordedEvent
 from eventstore.subscriptions import BatchProjection, handles
-from eventstore.tables import upsert
 from queries_app.models import ProductStock
 from queries_app.projections.values import money
 
-PRODUCT_FIELDS = [f.name for f in ProductStock._meta.concrete_fields if not f.primary_key]
+
+@dataclass(slots=True)
+class ProductRow:
+    """A row of `ProductStock` while a batch is applied."""
+
+    sku: str
+    stream_id: str
+    name: str
+    price: Decimal
+    added_at: datetime
+    updated_at: datetime
+    version: int
+    on_hand: int = 0
+    reserved: int = 0
+    available: int = 0
+    discontinued: bool = False
+    written_off: int = 0
+
+
+# Found by stream id (how events name a product), written on the sku (the primary key).
+PRODUCTS = RowTable(
+    ProductStock, ProductRow, key="stream_id", conflict="sku", noun="product", missing="which was never added"
+)
 
 
 class ProductBatch:
@@ -22,17 +47,11 @@ class ProductBatch:
     def __init__(self, events: Iterable[RecordedEvent]) -> None:
         events = list(events)
         added = {e.stream_id for e in events if e.event_type == "ProductAdded"}
-        earlier = {e.stream_id for e in events} - added
-        self.products = {p.stream_id: p for p in ProductStock.objects.filter(stream_id__in=earlier)} if earlier else {}
-        self.changed: set[str] = set()
+        self.products = Rows(PRODUCTS, {e.stream_id for e in events} - added)
 
-    def product(self, event: RecordedEvent) -> ProductStock:
-        try:
-            product = self.products[event.stream_id]
-        except KeyError:
-            raise LookupError(f"{event.event_type} for product {event.stream_id}, which was never added") from None
+    def product(self, event: RecordedEvent) -> ProductRow:
+        product = self.products.change(event.stream_id, event)
         product.updated_at, product.version = event.recorded_at, event.version
-        self.changed.add(event.stream_id)
         return product
 
     def move(self, event: RecordedEvent, on_hand: int = 0, reserved: int = 0) -> None:
@@ -42,13 +61,7 @@ class ProductBatch:
         product.available = product.on_hand - product.reserved
 
     def save(self) -> None:
-        if self.changed:
-            upsert(
-                ProductStock,
-                [self.products[p] for p in self.changed],
-                conflict_fields=["sku"],
-                update_fields=PRODUCT_FIELDS,
-            )
+        self.products.save()
 
 
 class ProductStockProjection(BatchProjection):
@@ -63,16 +76,18 @@ class ProductStockProjection(BatchProjection):
 
     @handles("ProductAdded")
     def added(self, batch: ProductBatch, event: RecordedEvent) -> None:
-        batch.products[event.stream_id] = ProductStock(
-            sku=event.data["sku"],
-            stream_id=event.stream_id,
-            name=event.data["name"],
-            price=money(event.data["price"]),
-            added_at=event.recorded_at,
-            updated_at=event.recorded_at,
-            version=event.version,
+        batch.products.add(
+            event.stream_id,
+            ProductRow(
+                sku=event.data["sku"],
+                stream_id=event.stream_id,
+                name=event.data["name"],
+                price=money(event.data["price"]),
+                added_at=event.recorded_at,
+                updated_at=event.recorded_at,
+                version=event.version,
+            ),
         )
-        batch.changed.add(event.stream_id)
 
     @handles("ProductRestocked")
     def restocked(self, batch: ProductBatch, event: RecordedEvent) -> None:

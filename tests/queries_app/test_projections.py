@@ -14,6 +14,7 @@ from eventstore.tasks import catch_up_subscriber
 from queries_app.models import CustomerOrderTotal, CustomerView, OrderSummary, OrderSummaryLine
 from tests.api.helpers import (
     command,
+    in_catalogue,
     new_id,
     place_confirmed_order,
     place_order,
@@ -67,6 +68,21 @@ def test_small_batches_give_the_same_result_as_one_big_batch(api):
     catch_up_all(batch_size=1000)
     assert snapshot() == small
     assert Event.objects.count() == written  # the saga's replay sent nothing again
+
+
+@pytest.mark.django_db
+def test_an_order_keeps_its_lines_when_a_later_batch_changes_them(api):
+    # The later batch loads the lines it replaces: keyed as the events name the order.
+    order = place_order(api, register_customer(api))
+    projection = get_subscriber("order_summary")
+    catch_up(projection)
+    in_catalogue(api, [{"sku": "GADGET", "quantity": 1, "unit_price": "1.50"}])
+    command(api, "add-item", order_id=order, sku="GADGET", quantity=1, unit_price="1.50")
+    command(api, "add-item", order_id=order, sku="WIDGET", quantity=1, unit_price="9.99")
+    catch_up(projection)
+    lines = OrderSummaryLine.objects.filter(order_id=order).values_list("sku", "quantity", "unit_price")
+    assert sorted(lines) == [("GADGET", 1, Decimal("1.50")), ("WIDGET", 3, Decimal("9.99"))]
+    assert OrderSummary.objects.get(id=order).item_count == 4
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
