@@ -490,7 +490,7 @@ class EventStore:
         for values in page:
             event = new(RecordedEvent)
             fields = event.__dict__  # a frozen dataclass's __init__ sets each field through object.__setattr__
-            fields.update(zip(keys, values))
+            fields.update(zip(keys, values, strict=True))
             if not metadata:
                 fields["metadata"] = {}
             if upcasters.handles(values[5]):

@@ -217,6 +217,17 @@ def lock_for_batch(name: str, store: EventStore) -> tuple[Checkpoint, int] | Non
     return checkpoint, int(head)
 
 
+def subscribers_behind(names: Sequence[str], store: EventStore) -> list[str]:
+    """Those of `names` whose checkpoint is short of the log's head (or missing), in order.
+
+    One statement when the checkpoints and the log share a database (the head read inside it).
+    """
+    checkpoints = Checkpoint.objects.filter(name__in=names)
+    head = HEAD_SQL if subscription_db() == store.using else store.head()
+    done = set(checkpoints.filter(position__gte=head).values_list("name", flat=True))
+    return [name for name in names if name not in done]
+
+
 def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
     """Handle up to `limit` events after the checkpoint and move it, in one transaction."""
     try:

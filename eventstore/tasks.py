@@ -5,9 +5,8 @@ import logging
 from celery import shared_task
 
 from eventstore import operations
-from eventstore.models import Checkpoint
 from eventstore.store import EventStore
-from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers
+from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers, subscribers_behind
 from eventstore.wakeups import wake_up_started
 
 logger = logging.getLogger(__name__)
@@ -25,10 +24,8 @@ def wake_subscribers(position: int | None = None) -> None:
     single runner at a time.
     """
     wake_up_started()
-    head = EventStore().head()
-    names = [s.name for s in registered_subscribers()]
-    done = set(Checkpoint.objects.filter(name__in=names, position__gte=head).values_list("name", flat=True))
-    behind = [name for name in names if name not in done]  # a duplicate or late wake-up drops out here
+    # A duplicate or late wake-up drops out here.
+    behind = subscribers_behind([s.name for s in registered_subscribers()], EventStore())
     for name in behind[1:]:
         catch_up_subscriber.delay(name)
     if behind:
