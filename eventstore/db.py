@@ -20,6 +20,7 @@ import orjson
 import psycopg
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+from psycopg import abc
 from psycopg import adapters as psycopg_adapters
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
@@ -39,7 +40,7 @@ def hot_cursor(connection: BaseDatabaseWrapper, *, binary: bool = False) -> Curs
         cursor.format = Format.BINARY
         # Django's connection maps timestamptz to its own pure-Python loader (text format only);
         # the binary one is psycopg's C loader, in the session's time zone (UTC, set by Django).
-        cursor.adapters.register_loader("timestamptz", psycopg_adapters.get_loader(TIMESTAMPTZ_OID, Format.BINARY))
+        cursor.adapters.register_loader("timestamptz", TIMESTAMPTZ_BINARY_LOADER)
         cursor.adapters.register_loader("jsonb", JsonbLoader)
     # django-stubs type the argument as a CursorWrapper; Django wraps the driver's own cursor.
     if connection.queries_logged:
@@ -47,7 +48,15 @@ def hot_cursor(connection: BaseDatabaseWrapper, *, binary: bool = False) -> Curs
     return connection.make_cursor(cursor)  # type: ignore[arg-type]
 
 
-TIMESTAMPTZ_OID = psycopg_adapters.types["timestamptz"].oid
+def _timestamptz_binary_loader() -> type[abc.Loader]:
+    """psycopg's own (C, where psycopg[binary] is installed), not Django's subclass of the Python one."""
+    loader = psycopg_adapters.get_loader(psycopg_adapters.types["timestamptz"].oid, Format.BINARY)
+    if loader is None:
+        raise RuntimeError("psycopg has no binary timestamptz loader")
+    return loader
+
+
+TIMESTAMPTZ_BINARY_LOADER = _timestamptz_binary_loader()
 
 
 def loads(text: str | bytes | bytearray | memoryview) -> Any:

@@ -217,15 +217,22 @@ def lock_for_batch(name: str, store: EventStore) -> tuple[Checkpoint, int] | Non
     return checkpoint, int(head)
 
 
-def subscribers_behind(names: Sequence[str], store: EventStore) -> list[str]:
-    """Those of `names` whose checkpoint is short of the log's head (or missing), in order.
+def subscribers_behind(names: Sequence[str], store: EventStore) -> dict[str, int]:
+    """Those of `names` whose checkpoint is short of the log's head (or missing), with their lag
+    in positions (head - checkpoint), in the order of `names`.
 
     One statement when the checkpoints and the log share a database (the head read inside it).
     """
     checkpoints = Checkpoint.objects.filter(name__in=names)
-    head = HEAD_SQL if subscription_db() == store.using else store.head()
-    done = set(checkpoints.filter(position__gte=head).values_list("name", flat=True))
-    return [name for name in names if name not in done]
+    if subscription_db() == store.using:
+        rows = list(checkpoints.annotate(log_head=HEAD_SQL).values_list("name", "position", "log_head"))
+        head = rows[0][2] if rows else store.head()
+    else:
+        head = store.head()
+        rows = [(name, position, head) for name, position in checkpoints.values_list("name", "position")]
+    positions = {name: position for name, position, _ in rows}
+    lags = {name: head - positions.get(name, 0) for name in names}
+    return {name: lag for name, lag in lags.items() if lag > 0}
 
 
 def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
