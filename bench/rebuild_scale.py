@@ -7,7 +7,9 @@ events with COPY, catches the projections up, then rebuilds each projection blue
 """
 
 import argparse
+import base64
 import os
+import secrets
 import time
 import uuid
 
@@ -28,6 +30,8 @@ def main() -> None:
         DATABASE_URL=f"{server}/{name}",
         READ_DATABASE_URL="",
         SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only"),
+        # A scratch key for the scratch database's personal data (the service refuses to start without one).
+        DATA_KEY_MASTER=os.environ.get("DATA_KEY_MASTER") or base64.b64encode(secrets.token_bytes(32)).decode(),
         DJANGO_SETTINGS_MODULE="config.settings",
         EVENTSTORE_WAKE_UPS="0",
     )
