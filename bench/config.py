@@ -7,8 +7,9 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 
-# Rows that build their own data and need no other row's services (`--only`).
-STANDALONE_ROWS = {"9", "11"}
+# Rows that `--only` runs alone: 9 and 11 build their own data; 6 loads the log itself, 7
+# starts its own workers (bench.run.run_only).
+STANDALONE_ROWS = {"6", "7", "9", "11"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class BenchConfig:
     staleness_rate: float = 100.0
     gunicorn_workers: int = 5
     quick: bool = False
-    only: tuple[str, ...] = ()  # just these rows (those that stand alone, see bench.run.standalone_rows)
+    only: tuple[str, ...] = ()  # just these rows (those that stand alone, see bench.run.run_only)
     pg_url: str = "postgres://postgres@127.0.0.1:5432"
     redis_url: str = "redis://127.0.0.1:6379/0"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -74,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument("--seconds", type=float, help="length of one trial, default 4")
     parser.add_argument("--trials", type=int, help="trials per figure (at least 3), default 3")
     parser.add_argument("--clients", help="client counts of row 3, comma separated, default 4,8")
-    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 9, 11)")
+    parser.add_argument("--only", help="run just these rows, comma separated (rows that stand alone: 6, 7, 9, 11)")
     args = parser.parse_args(argv)
     only = tuple(row.strip() for row in args.only.split(",")) if args.only else ()
     if not set(only) <= STANDALONE_ROWS:

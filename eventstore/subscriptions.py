@@ -19,19 +19,21 @@ event store's `default` with plain reads, so a batch never spans two databases.
 import logging
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore.models import Checkpoint
+from eventstore.models import Checkpoint, Event
 from eventstore.routers import subscription_db
 from eventstore.store import EventStore, RecordedEvent
 
@@ -169,10 +171,87 @@ class Step:
     more: bool  # False once the subscriber is at the head (or stopped)
 
 
+# The log's head, read by the same statement that locks a checkpoint when both live in one
+# database: one round trip less per batch. Its snapshot may predate the lock wait, which only
+# makes it older: everything at or below it is still committed, and a commit after it sent
+# its own wake-up, which reads the head afresh.
+HEAD_SQL = RawSQL(f"SELECT coalesce(max(position), 0) FROM {Event._meta.db_table}", ())
+
+
+@contextmanager
+def one_round_trip(alias: str) -> Iterator[None]:
+    """On PostgreSQL, the statements in the block go out together (the BEGIN that opens the
+    transaction with the first of them): the results are waited for once."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
+def lock_for_batch(name: str, store: EventStore) -> tuple[Checkpoint, int] | None:
+    """The subscriber's checkpoint, locked until the transaction ends, and the log's head.
+
+    None when a live rebuild holds the checkpoint: waiting for its lock would park a worker,
+    and the rebuild ends at the head anyway. Raises `Checkpoint.DoesNotExist` when there is none.
+    """
+    alias = subscription_db()
+    same_database = alias == store.using
+    locked = Checkpoint.objects.select_for_update(skip_locked=True).filter(name=name)
+    if same_database:
+        locked = locked.annotate(log_head=HEAD_SQL)
+    # Most batches find the checkpoint free: it is locked, and the head read, in one statement.
+    with one_round_trip(alias):
+        checkpoint = next(iter(locked), None)
+    if checkpoint is None:
+        # Locked by another runner, or missing: which one decides whether to wait.
+        state = Checkpoint.objects.filter(name=name).values_list("state", flat=True).first()
+        if state is None:
+            raise Checkpoint.DoesNotExist(f"subscriber {name} has no checkpoint yet")
+        if state == Checkpoint.State.REBUILDING:
+            return None  # a rebuild holds the lock (`rebuild_in_progress`)
+        checkpoint = locked.select_for_update().get()  # the other runner moves it; wait, then read it
+    head = checkpoint.log_head if same_database else store.head()  # type: ignore[attr-defined]  # annotated
+    return checkpoint, int(head)
+
+
+def subscribers_behind(names: Sequence[str], store: EventStore) -> dict[str, int]:
+    """Those of `names` whose checkpoint is short of the log's head (or missing), with their lag
+    in positions (head - checkpoint), in the order of `names`.
+
+    One statement when the checkpoints and the log share a database (the head read inside it).
+    """
+    checkpoints = Checkpoint.objects.filter(name__in=names)
+    if subscription_db() == store.using:
+        rows = list(checkpoints.annotate(log_head=HEAD_SQL).values_list("name", "position", "log_head"))
+        head = rows[0][2] if rows else store.head()
+    else:
+        head = store.head()
+        rows = [(name, position, head) for name, position in checkpoints.values_list("name", "position")]
+    positions = {name: position for name, position, _ in rows}
+    lags = {name: head - positions.get(name, 0) for name in names}
+    return {name: lag for name, lag in lags.items() if lag > 0}
+
+
 def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
     """Handle up to `limit` events after the checkpoint and move it, in one transaction."""
+    try:
+        return _run_batch(subscriber, store, limit)
+    except Checkpoint.DoesNotExist:
+        # Created in a transaction of its own, so a first batch that fails still leaves it to
+        # record the failure on.
+        ensure_checkpoint(subscriber.name)
+        return _run_batch(subscriber, store, limit)
+
+
+def _run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
     with transaction.atomic(using=subscription_db()):
-        checkpoint = lock_checkpoint(subscriber.name)
+        locked = lock_for_batch(subscriber.name, store)
+        if locked is None:
+            return Step(0, more=False)
+        checkpoint, head = locked
         if checkpoint.state == Checkpoint.State.FAILED:
             return Step(0, more=False)
         if checkpoint.state == Checkpoint.State.REBUILDING:
@@ -181,7 +260,6 @@ def run_batch(subscriber: Subscriber, store: EventStore, limit: int) -> Step:
             checkpoint.state = Checkpoint.State.RUNNING  # left by a rebuild that died
         # Everything at or below the head is committed (positions are assigned in commit
         # order), so the checkpoint may jump to it past events we don't handle.
-        head = store.head()
         if head <= checkpoint.position:
             return Step(0, more=False)
         batch = [
@@ -252,12 +330,7 @@ def catch_up(subscriber: Subscriber, batch_size: int | None = None, store: Event
     """Feed `subscriber` every event after its checkpoint, batch by batch; return how many."""
     batch_size = batch_size or subscriber.batch_size or settings.EVENTSTORE_BATCH_SIZE
     store = store or EventStore()
-    state = Checkpoint.objects.filter(name=subscriber.name).values_list("state", flat=True).first()
-    if state is None:
-        ensure_checkpoint(subscriber.name)
-    elif state == Checkpoint.State.REBUILDING and rebuild_in_progress(subscriber.name):
-        return 0  # waiting on the rebuild's lock would park a worker; the rebuild ends at the head
-    handled = 0
+    handled = 0  # a missing checkpoint, and a live rebuild, are seen to by `lock_for_batch`
     while True:
         try:
             step = run_batch(subscriber, store, batch_size)

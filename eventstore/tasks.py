@@ -3,11 +3,17 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from eventstore import operations
-from eventstore.models import Checkpoint
 from eventstore.store import EventStore
-from eventstore.subscriptions import catch_up, get_subscriber, registered_subscribers
+from eventstore.subscriptions import (
+    Subscriber,
+    catch_up,
+    get_subscriber,
+    registered_subscribers,
+    subscribers_behind,
+)
 from eventstore.wakeups import wake_up_started
 
 logger = logging.getLogger(__name__)
@@ -20,19 +26,27 @@ def wake_subscribers(position: int | None = None) -> None:
     `position` is accepted for messages sent by older versions and ignored: a wake-up
     stands for every commit that found it pending, so "behind" is measured against the head, read
     after the pending flag is cleared. The first subscriber behind is caught up right
-    here (one hop less for it); the others get a task each, so different subscribers run
-    in parallel on different worker processes. The checkpoint lock keeps each one to a
-    single runner at a time.
+    here (one hop less for it), and so is every other one within a batch of the head: a
+    task of its own would cost more than its catch-up, and would queue in front of the next
+    wake-up. Those further behind get a task each, sent first, so they run in parallel on
+    other worker processes. The checkpoint lock keeps each one to a single runner at a time.
     """
     wake_up_started()
-    head = EventStore().head()
-    names = [s.name for s in registered_subscribers()]
-    done = set(Checkpoint.objects.filter(name__in=names, position__gte=head).values_list("name", flat=True))
-    behind = [name for name in names if name not in done]  # a duplicate or late wake-up drops out here
-    for name in behind[1:]:
-        catch_up_subscriber.delay(name)
-    if behind:
-        catch_up(get_subscriber(behind[0]))
+    # A duplicate or late wake-up finds nothing behind.
+    lags = subscribers_behind([s.name for s in registered_subscribers()], EventStore())
+    here: list[Subscriber] = []
+    far: list[Subscriber] = []
+    for index, (name, lag) in enumerate(lags.items()):
+        subscriber = get_subscriber(name)
+        near = lag <= (subscriber.batch_size or settings.EVENTSTORE_BATCH_SIZE)
+        (here if index == 0 or near else far).append(subscriber)
+    for subscriber in far:
+        catch_up_subscriber.delay(subscriber.name)
+    for subscriber in here:
+        try:
+            catch_up(subscriber)
+        except Exception:  # the next wake-up or the sweep retries it; the others still run
+            logger.exception("subscriber %s could not catch up; its checkpoint did not move", subscriber.name)
 
 
 @shared_task(name="eventstore.tasks.catch_up_subscriber")
