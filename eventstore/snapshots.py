@@ -10,14 +10,12 @@ is the domain's to say (`eventstore.snapshot_policy.snapshotted`), not the setti
 This module knows nothing of aggregates: it stores and fetches JSON state by stream.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any, cast
 
-import orjson
 from django.db import connections
 
-from eventstore.db import hot_cursor
+from eventstore.db import hot_cursor, loads
 from eventstore.models import Event, Snapshot
 from eventstore.personal.sealing import open_one, open_rows
 from eventstore.store import EventStore, RecordedEvent, StreamEvent
@@ -48,14 +46,11 @@ LIMIT %s
 
 
 def as_json(value: object) -> object:
-    """Decode JSON text as Django's JSONField would, with orjson (several times faster on the
-    big states snapshots hold); the standard library takes what orjson refuses."""
+    """Decode JSON text as Django's JSONField would, with orjson where it is exact (several
+    times faster on the big states snapshots hold; `eventstore.db.loads` says where it is not)."""
     if not isinstance(value, str | bytes):
         return value
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return json.loads(value)  # e.g. integers beyond 64 bits, which orjson does not read
+    return loads(value)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any, TypeGuard, TypeVar, cast
 
 import orjson
 
+from eventstore.db import loads
 from eventstore.personal import cipher
 from eventstore.personal.keys import KeyStore, key_store
 
@@ -68,7 +69,7 @@ def _opened(data: dict[str, Any], keys: dict[str, bytes]) -> dict[str, Any]:
     key = keys.get(subject)
     if key is not None:
         try:
-            opened.update(orjson.loads(cipher.open_sealed(key, base64.b64decode(envelope["sealed"]), subject.encode())))
+            opened.update(loads(cipher.open_sealed(key, base64.b64decode(envelope["sealed"]), subject.encode())))
             return opened
         except cipher.InvalidTag:
             # Sealed with a key that no longer exists (deleted by hand, then made anew): as good as forgotten.
