@@ -1,16 +1,19 @@
 """Catch-up with 1 and 2 worker processes: `python -m bench.catch_up_scale [--events 200000]`.
 
 What `docker compose up --scale worker=N` buys. A scratch database (dropped at the end) gets a
-mixed log of `--events` events with COPY. Then, per trial, every subscriber's read model and
-checkpoint are reset, N `celery worker --concurrency=1` processes start on a Redis key prefix of
-this run, one wake-up is sent, and the time until every checkpoint has reached the head is
-taken. Worker counts alternate, trial by trial; the median is printed with the ratio to 1 worker.
+log of `--events` events with COPY: three quarters the mixed log (customers and orders), one
+quarter products' stock movements (`bench.dataset.product_log`). Then, per trial, every
+subscriber's read model and checkpoint are reset, N `celery worker --concurrency=1` processes
+start on a Redis key prefix of this run, one wake-up is sent, and the time until every
+checkpoint has reached the head is taken. Worker counts alternate, trial by trial; the median
+is printed with the ratio to 1 worker.
 
-A wake-up catches up its first subscriber in the task itself and sends the others a task each,
-so with more processes different subscribers run at once (the checkpoint lock keeps each one to
-a single runner). The subscribers are the projections (customer view, order summary, product
-stock) and the fulfilment saga, whose checkpoint starts at the head: on a generated history,
-whose skus are no products, it would cancel every order with a command of its own.
+A wake-up sends a task of its own to each subscriber more than a batch behind (and catches up
+the others itself), so with more processes different subscribers run at once (the checkpoint
+lock keeps each one to a single runner). The subscribers are the projections (customer view,
+order summary, product stock) and the fulfilment saga, whose checkpoint starts at the head: on a
+generated history, whose skus are no products, it would cancel every order with a command of its
+own.
 """
 
 import argparse
@@ -22,8 +25,9 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import redis
+
+from bench.scratch import scratch_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,33 +38,14 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated worker process counts")
     parser.add_argument("--trials", type=int, default=2)
     args = parser.parse_args()
-    server = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    run_id = uuid.uuid4().hex[:8]
-    name = f"cqrs_catch_up_scale_{run_id}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DATABASE_URL=f"{server}/{name}",
-        READ_DATABASE_URL="",
-        READ_REPLICA_URLS="",
-        CELERY_BROKER_URL=redis_url,
-        CELERY_KEY_PREFIX=f"cqrs_catch_up_scale_{run_id}:",
-        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only"),
-        DATA_KEY_MASTER=os.environ.get("DATA_KEY_MASTER", "YmVuY2gtb25seS1kYXRhLWtleS1tYXN0ZXItMzJieXQ="),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="0",
-    )
+    prefix = f"cqrs_catch_up_scale_{uuid.uuid4().hex[:8]}:"
     try:
-        run(args)
+        with scratch_database("cqrs_catch_up_scale", CELERY_BROKER_URL=redis_url, CELERY_KEY_PREFIX=prefix, DEBUG="0"):
+            run(args)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"{os.environ['CELERY_KEY_PREFIX']}*", count=1000):
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
             client.delete(key)
 
 
@@ -70,12 +55,13 @@ def run(args: argparse.Namespace) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from bench.dataset import copy_rows, mixed_log
+    from bench.dataset import copy_rows, mixed_log, product_log
     from eventstore.store import EventStore
     from eventstore.subscriptions import registered_subscribers
 
     call_command("migrate", verbosity=0)
-    copy_rows(mixed_log(args.events))
+    copy_rows(mixed_log(args.events - args.events // 4))
+    copy_rows(product_log(args.events // 4))
     head = EventStore().head()
     projections = [s for s in registered_subscribers() if s.read_models]
     print(f"{args.events:,} events; {len(projections)} projections + the saga at the head")

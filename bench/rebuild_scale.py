@@ -11,12 +11,9 @@ personal data in a rebuild is `--projections customer_view` on the one against t
 """
 
 import argparse
-import base64
-import os
 import time
-import uuid
 
-import psycopg
+from bench.scratch import scratch_database
 
 LOGS = ("mixed", "customers", "customers-sealed")
 
@@ -28,27 +25,8 @@ def main() -> None:
     parser.add_argument("--projections", default="customer_view,order_summary,product_stock")
     parser.add_argument("--log", choices=LOGS, default="mixed", help="the log to load (default: mixed)")
     args = parser.parse_args()
-    server = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    name = f"cqrs_rebuild_scale_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DATABASE_URL=f"{server}/{name}",
-        READ_DATABASE_URL="",
-        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only"),
-        # The scratch database's data keys are wrapped by this one (it goes with the database).
-        DATA_KEY_MASTER=os.environ.get("DATA_KEY_MASTER") or base64.b64encode(os.urandom(32)).decode(),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        EVENTSTORE_WAKE_UPS="0",
-    )
-    try:
+    with scratch_database("cqrs_rebuild_scale", EVENTSTORE_WAKE_UPS="0"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args: argparse.Namespace) -> None:

@@ -106,6 +106,8 @@ class BatchProjection(Subscriber):
 
     Set `batch_class`: it is built from the batch's events (loading the rows they touch
     once), each `@handles` method receives `(batch, event)`, and `batch.save()` writes.
+    Its `reset` empties every table of `read_models`, the last named first (name a table
+    after the one its rows point to, so Django's delete finds no rows left to cascade to).
     """
 
     batch_class: ClassVar[type]
@@ -116,6 +118,10 @@ class BatchProjection(Subscriber):
         for event in events:
             getattr(self, self.handlers[event.event_type])(batch, event)
         batch.save()
+
+    def reset(self) -> None:
+        for model in reversed(self.read_models):
+            model._default_manager.all().delete()
 
 
 @cache

@@ -84,10 +84,6 @@ class CustomerViewProjection(BatchProjection):
     batch_class = CustomerBatch
     read_models = (CustomerView, CustomerOrderTotal)
 
-    def reset(self) -> None:
-        CustomerOrderTotal.objects.all().delete()
-        CustomerView.objects.all().delete()
-
     @handles("CustomerRegistered")
     def registered(self, batch: CustomerBatch, event: RecordedEvent) -> None:
         batch.customers.add(

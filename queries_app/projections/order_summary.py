@@ -93,11 +93,6 @@ class OrderSummaryProjection(BatchProjection):
     batch_class = OrderBatch
     read_models = (OrderSummary, OrderSummaryLine, OrderCustomerName)
 
-    def reset(self) -> None:
-        OrderSummaryLine.objects.all().delete()
-        OrderSummary.objects.all().delete()
-        OrderCustomerName.objects.all().delete()
-
     @handles("CustomerRegistered", "CustomerUpdated", "CustomerForgotten")
     def customer_named(self, batch: OrderBatch, event: RecordedEvent) -> None:
         # Forgotten: the name is scrubbed from every order (a rebuild reads it as None: blank too).

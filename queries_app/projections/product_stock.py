@@ -71,9 +71,6 @@ class ProductStockProjection(BatchProjection):
     batch_class = ProductBatch
     read_models = (ProductStock,)
 
-    def reset(self) -> None:
-        ProductStock.objects.all().delete()
-
     @handles("ProductAdded")
     def added(self, batch: ProductBatch, event: RecordedEvent) -> None:
         batch.products.add(
