@@ -14,8 +14,12 @@ the refusal it is, not as the concurrency conflict a concurrent creator of the s
 also causes. A check may run more queries (a slow path); the transaction is still usable.
 
 The queue lives on Django's connection wrapper (per thread and alias, like a transaction) and
-belongs to the transaction that queued it: the command bus discards it when an outermost
-transaction starts, and the first append of the transaction takes it all. A command that
+belongs to the transaction that queued it: each write registers a marker with Django's
+`on_commit` hooks, which Django drops when the transaction or the savepoint the write was
+queued in rolls back (and runs, then drops, at commit). A write whose marker is gone is dropped
+unsent, so a write never outlives its transaction, whatever path ended it. The command bus
+also discards the queue when an outermost transaction starts, and the first append of the
+transaction takes it all. A command that
 queues a write but appends nothing runs it with `run_left()` before it commits. On SQLite
 (tests, a laptop) the companions simply run one after the other, before the event rows.
 """
@@ -46,25 +50,38 @@ class CompanionWrite:
     check: Callable[[Rows], None] | None = None
 
 
+class _Queued:
+    """A queued write's marker among Django's on-commit hooks: there while its transaction lives."""
+
+    def __call__(self) -> None:  # run at commit, when nothing is left to do
+        pass
+
+
 def send_with_append(write: CompanionWrite, *, using: str = "default") -> None:
     """Queue `write` to go out with the next append of this transaction (see the module docstring)."""
     connection = connections[using]
     if not connection.in_atomic_block:
         # Outside a transaction, nothing ties the row to the events: it would commit on its own.
         raise RuntimeError("a companion write must be queued inside the transaction that appends the events")
-    queue: list[CompanionWrite] | None = getattr(connection, QUEUE_ATTRIBUTE, None)
+    marker = _Queued()
+    connection.on_commit(marker)
+    queue: list[tuple[CompanionWrite, _Queued]] | None = getattr(connection, QUEUE_ATTRIBUTE, None)
     if queue is None:
         queue = []
         setattr(connection, QUEUE_ATTRIBUTE, queue)
-    queue.append(write)
+    queue.append((write, marker))
 
 
 def take(using: str = "default") -> list[CompanionWrite]:
-    """Every queued write, in the order queued; the queue is left empty (the caller runs them)."""
+    """Every write this transaction queued, in the order queued; the queue is left empty (the
+    caller runs them). Writes of a transaction or savepoint that rolled back are dropped."""
     connection = connections[using]
-    queue: list[CompanionWrite] = getattr(connection, QUEUE_ATTRIBUTE, None) or []
+    queue: list[tuple[CompanionWrite, _Queued]] = getattr(connection, QUEUE_ATTRIBUTE, None) or []
     setattr(connection, QUEUE_ATTRIBUTE, None)
-    return queue
+    if not queue:
+        return []
+    live = {id(entry[1]) for entry in connection.run_on_commit} if connection.in_atomic_block else set()
+    return [write for write, marker in queue if id(marker) in live]
 
 
 def discard(using: str = "default") -> None:

@@ -127,6 +127,27 @@ class TestWithAppend:
             store.append("s-1", "Thing", one_event(), expected_version=0)
         assert probe_rows() == []
 
+    def test_a_write_of_a_savepoint_that_rolled_back_is_never_sent(self, store):
+        with transaction.atomic():
+            companions.send_with_append(probe("kept"))
+            with pytest.raises(Refused), transaction.atomic():  # a savepoint
+                companions.send_with_append(probe("rolled back"))
+                raise Refused("the savepoint rolls back")
+            store.append("s-1", "Thing", one_event(), expected_version=0)
+        assert probe_rows() == ["kept"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("probe_table")
+def test_a_write_of_a_transaction_that_rolled_back_never_rides_the_next_one(store):
+    # Outside the bus, so nothing discards the queue as the next transaction starts.
+    with pytest.raises(Refused), transaction.atomic():
+        companions.send_with_append(probe("stale"))
+        raise Refused("before the append")
+    with transaction.atomic():
+        store.append("s-1", "Thing", one_event(), expected_version=0)
+    assert probe_rows() == []
+
 
 def test_queueing_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError, match="inside the transaction"):
