@@ -85,7 +85,8 @@ def _claimed_or_taken(key: str, customer: uuid.UUID, email: str, using: str, row
 
 
 def _insert_statement(key: str, customer: uuid.UUID, using: str) -> tuple[str, list[Any]]:
-    """Insert the reservation unless the address is held; returns a row when this inserted it.
+    """The reservation's insert unless the address is held, as (sql, params); its statement
+    returns a row when it inserted one.
 
     One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite 3.35+): a
     concurrent claim not yet committed makes PostgreSQL wait for it, then skip the row if it
@@ -121,7 +122,17 @@ def change_email(
     claim_email(customer_id, new_email, using=using)
     if old_email is None:
         return
-    EmailReservation.objects.using(using).filter(email_key=email_key(old_email), customer_id=customer_id).delete()
+    # Freed in the same pipeline, after the claim: two customers swapping addresses then each
+    # meet the other's committed row (both refused, 409), where deleting first would make each
+    # claim wait on the other's delete, a deadlock.
+    connection = connections[using]
+    table = connection.ops.quote_name(EmailReservation._meta.db_table)
+    key_column, customer_column = (connection.ops.quote_name(c) for c in ("email_key", "customer_id"))
+    customer = EmailReservation._meta.get_field("customer_id").get_db_prep_value(
+        uuid.UUID(str(customer_id)), connection
+    )
+    release = f"DELETE FROM {table} WHERE {key_column} = %s AND {customer_column} = %s"
+    send_with_append(CompanionWrite(release, [email_key(old_email), customer]), using=using)
 
 
 def release_email_reservation(customer_id: uuid.UUID | str, *, using: str = "default") -> int:

@@ -124,6 +124,26 @@ class TestRace:
         assert Event.objects.filter(event_type="CustomerRegistered").count() == 1
         assert EmailReservation.objects.get().customer_id == uuid.UUID(winners[0].aggregate_id)
 
+    def test_two_customers_swapping_addresses_at_once_are_both_refused_never_deadlocked(self):
+        for round_ in range(10):
+            emails = [f"swap-{round_}-{n}-{uuid.uuid4().hex[:6]}@example.com" for n in (0, 1)]
+            ids = [
+                command_bus().dispatch(c.RegisterCustomer(name=f"S{n}", email=e)).aggregate_id
+                for n, e in enumerate(emails)
+            ]
+
+            def swap(n: int, ids: list[str] = ids, emails: list[str] = emails) -> CommandResult:
+                return command_bus().dispatch(c.UpdateCustomer(customer_id=uuid.UUID(ids[n]), email=emails[1 - n]))
+
+            results = in_threads(swap, 2)
+            assert all(isinstance(r, ValueTaken) and r.field == "email" for r in results), results
+            held = dict(
+                EmailReservation.objects.filter(email_key__in=[email_key(e) for e in emails]).values_list(
+                    "email_key", "customer_id"
+                )
+            )
+            assert held == {email_key(e): uuid.UUID(i) for e, i in zip(emails, ids, strict=True)}
+
     def test_without_the_reservation_every_thread_wins(self, monkeypatch):
         # The guard is what makes the test above pass: switched off, the race registers them all.
         monkeypatch.setattr("commands_app.domain.handlers.claim_email", lambda *args, **kwargs: None)
