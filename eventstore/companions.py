@@ -10,8 +10,10 @@ reads every answer in one exchange with the server.
 Each companion may carry a `check`, called with the rows its statement returned (its
 `RETURNING`), which raises to refuse the command. The checks run before the append's
 version check is interpreted: a companion that lost (the address is taken) is reported as
-the refusal it is, not as the concurrency conflict a concurrent creator of the same stream
-also causes. A check may run more queries (a slow path); the transaction is still usable.
+the refusal it is, not as the version conflict a concurrent creator of the same stream also
+causes. (Only when that creator's row reaches the stream's unique index first does
+PostgreSQL abort the transaction before any check runs: the command is then refused as a
+conflict.) A check may run more queries (a slow path); the transaction is still usable.
 
 The queue lives on Django's connection wrapper (per thread and alias, like a transaction) and
 belongs to the transaction that queued it: each write registers a marker with Django's

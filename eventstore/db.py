@@ -8,7 +8,7 @@ by Django like any cursor: errors become Django's, and query logging, `execute_w
 `django_assert_num_queries` see it. Other databases get Django's own cursor.
 
 The log's read path (`EventStore.read_all`, run for every batch of every subscriber) asks for
-binary results besides (`log_cursor`): integers, uuids and timestamps then load in psycopg's C
+binary results besides (`hot_cursor(binary=True)`): integers, uuids and timestamps then load in psycopg's C
 code, where Django's text timestamp loader is pure Python (a fifth of a batch read), and JSON
 loads with orjson instead of the standard library (several times faster).
 """
@@ -30,7 +30,7 @@ from psycopg.pq import Format
 def hot_cursor(connection: BaseDatabaseWrapper, *, binary: bool = False) -> CursorWrapper:
     """A cursor for a statement run on every command (use it as a context manager).
 
-    `binary`: results come in PostgreSQL's binary format (PostgreSQL only; see `log_cursor`).
+    `binary`: results come in PostgreSQL's binary format (PostgreSQL only; `EventStore.read_all` uses it).
     """
     if connection.vendor != "postgresql":
         return connection.cursor()

@@ -168,7 +168,8 @@ class RecordedEvent:
             # Called only for an attribute that is not set: the metadata of an event read with
             # it still encoded (`EventStore.read_all`), decoded on first use and kept.
             if name == "metadata" and RAW_METADATA in self.__dict__:
-                value = self.__dict__["metadata"] = loads(self.__dict__.pop(RAW_METADATA))
+                value = self.__dict__["metadata"] = loads(self.__dict__[RAW_METADATA])
+                self.__dict__.pop(RAW_METADATA, None)  # decoded first, so a failed decode loses nothing
                 return value
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -314,10 +315,11 @@ class EventStore:
         }
         new_keys = take_pending_keys(connection, stream_id)  # a new subject's data key, written with its events
         writes = companions.take(self.using)  # the command's other rows, in the same round trip
-        # No savepoint (two round trips saved on every append). A version mismatch is
-        # raised after the block, so the caller's transaction stays usable; only a lost
-        # race on the unique index, which PostgreSQL answers by aborting the transaction,
-        # leaves it unusable (a command then fails whole, and its retry starts afresh).
+        # No savepoint (two round trips saved on every append). Without companions a version
+        # mismatch is raised after the block, so the caller's transaction stays usable; with
+        # companions it is raised inside it (their rows must not outlive the refusal), and a
+        # lost race on the unique index, which PostgreSQL answers by aborting the transaction,
+        # leaves it unusable too: the command then fails whole, and its retry starts afresh.
         with transaction.atomic(using=self.using, savepoint=False):
             if connection.vendor != "postgresql" and writes:
                 # Before the rows, outside the `try`: a companion's IntegrityError is no conflict.

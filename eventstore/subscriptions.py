@@ -200,8 +200,10 @@ def one_round_trip(alias: str) -> Iterator[None]:
 def lock_for_batch(name: str, store: EventStore) -> tuple[Checkpoint, int] | None:
     """The subscriber's checkpoint, locked until the transaction ends, and the log's head.
 
-    None when a live rebuild holds the checkpoint: waiting for its lock would park a worker,
-    and the rebuild ends at the head anyway. Raises `Checkpoint.DoesNotExist` when there is none.
+    None when the checkpoint is marked rebuilding and its lock is held (by the live rebuild, or
+    by another catch-up: the live generation keeps catching up while a blue/green rebuild runs):
+    waiting for it would park a worker, and the holder ends at the head anyway.
+    Raises `Checkpoint.DoesNotExist` when there is none.
     """
     alias = subscription_db()
     same_database = alias == store.using
