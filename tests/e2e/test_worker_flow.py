@@ -8,7 +8,7 @@ from eventstore.models import Checkpoint, Event
 from eventstore.store import EventStore
 from eventstore.subscriptions import registered_subscribers
 from queries_app.models import OrderSummary
-from tests.api.helpers import command, in_catalogue, new_id, place_order, register_customer
+from tests.api.helpers import command, in_catalogue, new_id, place_order, register_customer, stock
 from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.integration]
@@ -31,8 +31,11 @@ def succeeded(worker, task_ids: list[str]) -> bool:
 
 def test_a_commands_effect_reaches_the_read_model_through_the_worker(live_api):
     customer = register_customer(live_api)
+    # In stock, so the worker's saga confirms the order rather than cancelling it before the
+    # add-item below (an add-item on a confirmed order reopens it; on a cancelled one it is refused).
+    stock(live_api, "WIDGET", 10)
+    stock(live_api, "LAMP", 10, price="19.99")
     order = place_order(live_api, customer)
-    in_catalogue(live_api, [{"sku": "LAMP", "unit_price": "19.99"}])
     response = command(live_api, "add-item", order_id=order, sku="LAMP", quantity=2, unit_price="19.99")
     position = response.json()["position"]
 
